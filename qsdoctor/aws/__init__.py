@@ -1,0 +1,1 @@
+"""The AWS access layer: the only code that talks to AWS (sessions, allowlist, gateway)."""

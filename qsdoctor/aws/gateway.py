@@ -1,0 +1,233 @@
+"""AwsGateway: one session's calls, retried on throttling and faults, failures as data.
+
+Collectors call `gateway.call("iam", "get_role", RoleName=...)`. The gateway creates
+and caches clients (thread-safe; boto3 sessions are not, so clients are made under a
+lock), retries throttling, 5xx and connection faults with jittered exponential backoff
+(tenacity; botocore's own retries are off), never retries AccessDenied (that is a
+finding), and raises only `AwsCallFailed`, carrying an `AwsCallError`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError as BotoConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from qsdoctor.aws.sessions import BOTOCORE_CONFIG
+from qsdoctor.models import AwsCallError
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "RequestThrottled",
+        "LimitExceededException",
+    }
+)
+TRANSIENT_CODES = frozenset(
+    {"InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout",
+     "RequestTimeoutException", "IDPCommunicationError"}
+)
+
+
+class AwsCallFailed(Exception):
+    """A call that gave no answer; `error` says which call and why."""
+
+    def __init__(self, error: AwsCallError) -> None:
+        super().__init__(f"{error.operation}: {error.code}: {error.message}")
+        self.error = error
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Throttling, 5xx and connection faults are retried; everything else is an answer."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500
+    return isinstance(exc, (BotoConnectionError, ReadTimeoutError))
+
+
+def default_retrying() -> Retrying:
+    """Up to 6 attempts, exponential backoff with jitter, capped at 8 s per wait."""
+    return Retrying(
+        retry=retry_if_exception(is_retryable),
+        wait=wait_exponential_jitter(multiplier=0.5, max=8),
+        stop=stop_after_attempt(6),
+        reraise=True,
+    )
+
+
+RetryingFactory = Callable[[], Retrying]
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for s in secrets:
+        if s:
+            text = text.replace(s, "<redacted>")
+    return text
+
+
+class AwsGateway:
+    """Calls made with one set of credentials (one profile, or one assumed role)."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        profile: str | None = None,
+        retrying: RetryingFactory = default_retrying,
+        secrets: Sequence[str] = (),
+        on_call: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._session = session
+        self.profile = profile
+        self.region: str = session.region_name or "us-east-1"
+        self._retrying = retrying
+        self._secrets = tuple(secrets)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._on_call = on_call
+
+    @property
+    def label(self) -> str:
+        return self.profile or "default credential chain"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A cached client; made under a lock because sessions are not thread-safe."""
+        key = (service, region or self.region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    service, region_name=key[1], config=BOTOCORE_CONFIG  # type: ignore[call-overload]
+                )
+            return self._clients[key]
+
+    def precreate(self, services: Sequence[str], region: str | None = None) -> None:
+        """Create clients up front, before work fans out to threads."""
+        for s in services:
+            self.client(s, region)
+
+    def permission(self, service: str, method: str, region: str | None = None) -> str:
+        """"iam:GetRole" for ("iam", "get_role")."""
+        api = self.client(service, region).meta.method_to_api_mapping.get(method, method)
+        prefix = self.client(service, region).meta.service_model.signing_name
+        if service == "s3" and api == "ListObjectsV2":
+            return "s3:ListBucket"
+        return f"{prefix}:{api}"
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        *,
+        resource: str | None = None,
+        region: str | None = None,
+        retrying: Retrying | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """One API call, retried on throttling/faults; raises AwsCallFailed otherwise."""
+        client = self.client(service, region)
+        fn = getattr(client, method)
+        operation = self.permission(service, method, region)
+        if self._on_call:
+            self._on_call(service, method)
+        try:
+            for attempt in retrying or self._retrying():
+                with attempt:
+                    result: dict[str, Any] = fn(**params)
+            return result
+        except ClientError as e:
+            err = e.response.get("Error", {})
+            raise AwsCallFailed(
+                AwsCallError(
+                    operation=operation,
+                    code=str(err.get("Code", "ClientError")),
+                    message=_redact(str(err.get("Message", str(e))), self._secrets),
+                    resource=resource,
+                    profile=self.profile,
+                )
+            ) from None
+        except NoCredentialsError:
+            raise AwsCallFailed(
+                AwsCallError(
+                    operation=operation,
+                    code="NoCredentials",
+                    message="no AWS credentials found"
+                    + (f" for profile {self.profile}" if self.profile else ""),
+                    resource=resource,
+                    profile=self.profile,
+                )
+            ) from None
+        except ParamValidationError as e:
+            raise AwsCallFailed(
+                AwsCallError(operation=operation, code="ParamValidationError",
+                             message=_redact(str(e), self._secrets), resource=resource,
+                             profile=self.profile)
+            ) from None
+        except BotoCoreError as e:
+            raise AwsCallFailed(
+                AwsCallError(operation=operation, code=type(e).__name__,
+                             message=_redact(str(e), self._secrets), resource=resource,
+                             profile=self.profile)
+            ) from None
+
+    def pages(
+        self,
+        service: str,
+        method: str,
+        *,
+        resource: str | None = None,
+        region: str | None = None,
+        token_in: str = "NextToken",
+        token_out: str = "NextToken",
+        max_pages: int | None = None,
+        min_interval: float = 0.0,
+        **params: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Page through an operation, each page retried on its own.
+
+        `min_interval` spaces requests (LookupEvents allows 2 per second per account and
+        Region: pass 0.5) so limits are respected instead of provoked.
+        """
+        token: str | None = None
+        count = 0
+        last = 0.0
+        while True:
+            if min_interval:
+                wait = last + min_interval - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                last = time.monotonic()
+            page_params = dict(params)
+            if token:
+                page_params[token_in] = token
+            page = self.call(service, method, resource=resource, region=region, **page_params)
+            count += 1
+            yield page
+            token = page.get(token_out)
+            if not token or (max_pages is not None and count >= max_pages):
+                return
+

@@ -1,0 +1,3 @@
+"""`qsdoctor check` (under construction)."""
+
+from __future__ import annotations

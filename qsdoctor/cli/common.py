@@ -1,0 +1,96 @@
+"""The typer app, options shared by every command, and the one place errors are caught."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from qsdoctor import __version__
+from qsdoctor.errors import QsdoctorError
+
+app = typer.Typer(
+    name="qsdoctor",
+    help="Diagnose Quiverstone's chained AWS access: intermediate role, destinations, "
+    "live hops and CloudTrail.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(enum.StrEnum):
+    """Report formats of `check`."""
+
+    CONSOLE = "console"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    JUNIT = "junit"
+
+
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", help="Profile of the caller (a principal in the production "
+                 "account runs the live hops).", envvar="AWS_PROFILE", show_envvar=True),
+]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS Region for STS and "
+                                                "CloudTrail (default: the profile's).")]
+OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", help="Report format.")]
+VerboseOpt = Annotated[
+    int, typer.Option("--verbose", "-v", count=True,
+                      help="-v adds evidence; -vv shows tracebacks for debugging.")
+]
+
+
+def stderr_console() -> Console:
+    """Everything that is not the report goes to stderr."""
+    return Console(stderr=True, highlight=False, no_color=_no_color())
+
+
+def _no_color() -> bool:
+    return "NO_COLOR" in os.environ
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    out = stream if stream is not None else sys.stdout
+    return not _no_color() and bool(getattr(out, "isatty", lambda: False)())
+
+
+@contextmanager
+def exit_on_error(verbose: int = 0) -> Iterator[None]:
+    """Turn a QsdoctorError into one line on stderr and its exit code; -vv re-raises."""
+    try:
+        yield
+    except QsdoctorError as e:
+        if verbose >= 2:
+            raise
+        line = f"qsdoctor: error: {e.message}"
+        if e.hint:
+            line += f" — {e.hint}"
+        stderr_console().print(escape(line), soft_wrap=True)
+        raise typer.Exit(e.exit_code) from None
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"qsdoctor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Diagnose Quiverstone's chained AWS access, link by link."""

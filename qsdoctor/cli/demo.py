@@ -1,0 +1,3 @@
+"""`qsdoctor demo` (under construction)."""
+
+from __future__ import annotations

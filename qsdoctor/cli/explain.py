@@ -1,0 +1,3 @@
+"""`qsdoctor explain` (under construction)."""
+
+from __future__ import annotations

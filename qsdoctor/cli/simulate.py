@@ -1,0 +1,3 @@
+"""`qsdoctor simulate` (under construction)."""
+
+from __future__ import annotations

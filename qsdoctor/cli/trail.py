@@ -1,0 +1,3 @@
+"""`qsdoctor trail` (under construction)."""
+
+from __future__ import annotations
