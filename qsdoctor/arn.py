@@ -55,8 +55,9 @@ def parse_arn(text: str) -> Arn:
             "an ARN looks like arn:aws:iam::111122223333:role/QuiverstoneTrustedIntermediate",
         )
     _, partition, service, region, account, resource = parts
-    return Arn(partition=partition, service=service, region=region, account=account,
-               resource=resource)
+    return Arn(
+        partition=partition, service=service, region=region, account=account, resource=resource
+    )
 
 
 def parse_role_arn(text: str, *, what: str = "role ARN") -> RoleArn:
@@ -78,8 +79,10 @@ def parse_role_arn(text: str, *, what: str = "role ARN") -> RoleArn:
     path, _, name = rest.rpartition("/")
     path = path + "/"
     if not ROLE_PATH_RE.fullmatch(path) or len(path) > 512:
-        raise UsageError(f"{what} {text!r} has an invalid path {path!r}",
-                         "paths start and end with '/', e.g. role/team/Name")
+        raise UsageError(
+            f"{what} {text!r} has an invalid path {path!r}",
+            "paths start and end with '/', e.g. role/team/Name",
+        )
     validate_role_name(name, what=f"role name in {what} {text!r}")
     return RoleArn(partition=arn.partition, account=arn.account, path=path, name=name)
 
@@ -87,8 +90,10 @@ def parse_role_arn(text: str, *, what: str = "role ARN") -> RoleArn:
 def validate_account_id(value: str, *, what: str = "account ID") -> str:
     """A 12-digit AWS account ID, or a UsageError."""
     if not ACCOUNT_ID_RE.fullmatch(value):
-        raise UsageError(f"{what} must be 12 digits, got {value!r}",
-                         "copy the account ID from the ARN or the console (e.g. 111122223333)")
+        raise UsageError(
+            f"{what} must be 12 digits, got {value!r}",
+            "copy the account ID from the ARN or the console (e.g. 111122223333)",
+        )
     return value
 
 

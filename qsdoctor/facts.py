@@ -18,6 +18,10 @@ PolicyDocument = dict[str, Any]
 
 FACTS_SCHEMA_VERSION = 1
 
+#: Defaults for facts nobody collected (immutable, so safe to share).
+NOT_READ = Skipped("not read")
+NOT_ATTEMPTED = Skipped("not attempted")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NamedPolicy:
@@ -66,7 +70,7 @@ class RoleFacts:
     """RoleLastUsed.LastUsedDate (ISO-8601); None when unused in IAM's 400-day window."""
     last_used_region: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
-    permissions: Fetched[RolePermissions] = Skipped("not read")
+    permissions: Fetched[RolePermissions] = NOT_READ
     """Inline, attached and boundary policies (needs iam:List*/Get* on the role)."""
 
 
@@ -127,11 +131,11 @@ class Destination:
     """A destination role the intermediate role's sessions should assume."""
 
     arn: str
-    role: Fetched[RoleFacts | None] = Skipped("not read")
+    role: Fetched[RoleFacts | None] = NOT_READ
     """Ok(None): IAM said there is no such role."""
     external_id: ExternalId | None = None
     """The External ID configured for this destination, if any."""
-    hop: Fetched[AssumeAttempt] = Skipped("not attempted")
+    hop: Fetched[AssumeAttempt] = NOT_ATTEMPTED
     """Live hop 2 onto this destination."""
 
 
@@ -196,9 +200,9 @@ class TrailFacts:
     since: str
     """Start of the look-back window (UTC ISO-8601)."""
     until: str
-    trails: Fetched[tuple[TrailInfo, ...]] = Skipped("not read")
-    hop1: Fetched[TrailLookup] = Skipped("not read")
-    hop2: Fetched[TrailLookup] = Skipped("not read")
+    trails: Fetched[tuple[TrailInfo, ...]] = NOT_READ
+    hop1: Fetched[TrailLookup] = NOT_READ
+    hop2: Fetched[TrailLookup] = NOT_READ
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,13 +224,13 @@ class Facts:
     """--source-identity: hop 1 sets it, so both trusts need sts:SetSourceIdentity."""
     session_tag_keys: tuple[str, ...] = ()
     """Session tags hop 1 passes (or the caller carries); trusts then need sts:TagSession."""
-    intermediate_role: Fetched[RoleFacts | None] = Skipped("not read")
+    intermediate_role: Fetched[RoleFacts | None] = NOT_READ
     """Ok(None): IAM said there is no such role."""
-    role_candidates: Fetched[tuple[str, ...]] = Skipped("not read")
+    role_candidates: Fetched[tuple[str, ...]] = NOT_READ
     """ARNs of the roles in the intermediate account (read only when the role is missing)."""
     destinations: tuple[Destination, ...] = ()
-    hop1: Fetched[AssumeAttempt] = Skipped("not attempted")
-    negative_probes: Fetched[NegativeProbes] = Skipped("not attempted")
+    hop1: Fetched[AssumeAttempt] = NOT_ATTEMPTED
+    negative_probes: Fetched[NegativeProbes] = NOT_ATTEMPTED
     trail: TrailFacts | None = None
     notes: tuple[str, ...] = field(default=())
     """Collection remarks worth showing with -v (e.g. which profile read what)."""

@@ -140,26 +140,56 @@ class Outcome:
         return cls(status=Status.PASS, detail=detail, evidence=evidence, title=title)
 
     @classmethod
-    def warned(cls, detail: str, *evidence: Evidence, title: str | None = None,
-               remediation: str | None = None) -> Outcome:
-        return cls(status=Status.WARN, detail=detail, evidence=evidence, title=title,
-                   remediation=remediation)
+    def warned(
+        cls,
+        detail: str,
+        *evidence: Evidence,
+        title: str | None = None,
+        remediation: str | None = None,
+    ) -> Outcome:
+        return cls(
+            status=Status.WARN,
+            detail=detail,
+            evidence=evidence,
+            title=title,
+            remediation=remediation,
+        )
 
     @classmethod
-    def failed(cls, detail: str, *evidence: Evidence, title: str | None = None,
-               remediation: str | None = None) -> Outcome:
-        return cls(status=Status.FAIL, detail=detail, evidence=evidence, title=title,
-                   remediation=remediation)
+    def failed(
+        cls,
+        detail: str,
+        *evidence: Evidence,
+        title: str | None = None,
+        remediation: str | None = None,
+    ) -> Outcome:
+        return cls(
+            status=Status.FAIL,
+            detail=detail,
+            evidence=evidence,
+            title=title,
+            remediation=remediation,
+        )
 
     @classmethod
     def skipped(cls, detail: str, *evidence: Evidence, title: str | None = None) -> Outcome:
         return cls(status=Status.SKIP, detail=detail, evidence=evidence, title=title)
 
     @classmethod
-    def errored(cls, detail: str, *evidence: Evidence, title: str | None = None,
-                remediation: str | None = None) -> Outcome:
-        return cls(status=Status.ERROR, detail=detail, evidence=evidence, title=title,
-                   remediation=remediation)
+    def errored(
+        cls,
+        detail: str,
+        *evidence: Evidence,
+        title: str | None = None,
+        remediation: str | None = None,
+    ) -> Outcome:
+        return cls(
+            status=Status.ERROR,
+            detail=detail,
+            evidence=evidence,
+            title=title,
+            remediation=remediation,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,9 +25,16 @@ def _is_loopback(url: str) -> bool:
 def _aws_isolation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No profile, no session token, fake keys, config files under tmp_path."""
     for var in (
-        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-        "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "QSDOCTOR_EXTERNAL_ID", "QSDOCTOR_DESTINATION_EXTERNAL_ID", "AWS_CA_BUNDLE",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "QSDOCTOR_EXTERNAL_ID",
+        "QSDOCTOR_DESTINATION_EXTERNAL_ID",
+        "AWS_CA_BUNDLE",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

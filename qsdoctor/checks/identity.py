@@ -34,9 +34,18 @@ def caller_identity(facts: Facts) -> Outcome:
         match caller.identity:
             case Ok(ident):
                 resolved.append(f"{who}: {ident.arn}")
-                evidence.append(Evidence(kind="identity", summary=f"{who} is {ident.arn}",
-                                         data={"label": caller.label, "profile": caller.profile,
-                                               "arn": ident.arn, "account": ident.account}))
+                evidence.append(
+                    Evidence(
+                        kind="identity",
+                        summary=f"{who} is {ident.arn}",
+                        data={
+                            "label": caller.label,
+                            "profile": caller.profile,
+                            "arn": ident.arn,
+                            "account": ident.account,
+                        },
+                    )
+                )
             case Unavailable(err):
                 problems.append(f"{who}: {err.code}: {err.message}")
             case Skipped(reason):

@@ -101,19 +101,24 @@ class CheckSpec:
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def _declare(scope: Literal["chain", "destination"], **meta: object) -> Callable[
-    [Callable[..., Outcome]], Callable[..., Outcome]
-]:
+def _declare(
+    scope: Literal["chain", "destination"],
+    *,
+    id: str,
+    name: str,
+    title: str,
+    remediation: str,
+    needs: tuple[str, ...],
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     def wrap(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
-        spec_id = str(meta["id"])
-        if spec_id in _REGISTRY:
-            raise RuntimeError(f"check {spec_id} declared twice")
-        _REGISTRY[spec_id] = CheckSpec(
-            id=spec_id,
-            name=str(meta["name"]),
-            title=str(meta["title"]),
-            needs=tuple(meta.get("needs", ())),  # type: ignore[call-overload]
-            remediation=str(meta["remediation"]),
+        if id in _REGISTRY:
+            raise RuntimeError(f"check {id} declared twice")
+        _REGISTRY[id] = CheckSpec(
+            id=id,
+            name=name,
+            title=title,
+            needs=needs,
+            remediation=remediation,
             scope=scope,
             func=func,
             uses_prior="prior" in inspect.signature(func).parameters,
@@ -123,8 +128,9 @@ def _declare(scope: Literal["chain", "destination"], **meta: object) -> Callable
     return wrap
 
 
-def check(*, id: str, name: str, title: str, remediation: str,
-          needs: tuple[str, ...] = ()) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+def check(
+    *, id: str, name: str, title: str, remediation: str, needs: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Declare a check that runs once per chain: `func(facts[, prior]) -> Outcome`."""
     return _declare("chain", id=id, name=name, title=title, remediation=remediation, needs=needs)
 
@@ -133,8 +139,9 @@ def destination_check(
     *, id: str, name: str, title: str, remediation: str, needs: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Declare a check that runs per destination: `func(facts, dest[, prior]) -> Outcome`."""
-    return _declare("destination", id=id, name=name, title=title, remediation=remediation,
-                    needs=needs)
+    return _declare(
+        "destination", id=id, name=name, title=title, remediation=remediation, needs=needs
+    )
 
 
 def load_all() -> Mapping[str, CheckSpec]:
@@ -181,11 +188,19 @@ def _run_one(spec: CheckSpec, facts: Facts, args: tuple[object, ...], prior: Pri
         err = e.error
         return Outcome.errored(
             f"could not read: {err.operation} failed with {err.code}: {err.message}",
-            Evidence(kind="api-error", summary=f"{err.operation}: {err.code}",
-                     data={"operation": err.operation, "code": err.code,
-                           "resource": err.resource, "profile": err.profile}),
+            Evidence(
+                kind="api-error",
+                summary=f"{err.operation}: {err.code}",
+                data={
+                    "operation": err.operation,
+                    "code": err.code,
+                    "resource": err.resource,
+                    "profile": err.profile,
+                },
+            ),
             remediation=(
-                f"grant {err.operation}" + (f" on {err.resource}" if err.resource else "")
+                f"grant {err.operation}"
+                + (f" on {err.resource}" if err.resource else "")
                 + (f" to the credentials of profile {err.profile}" if err.profile else "")
                 if err.denied
                 else "retry; if it persists, check network access and the AWS endpoint"
@@ -195,7 +210,7 @@ def _run_one(spec: CheckSpec, facts: Facts, args: tuple[object, ...], prior: Pri
         return Outcome.skipped(e.reason)
     except NotApplicable as e:
         return Outcome.skipped(e.reason)
-    except Exception as e:  # noqa: BLE001  (one failing check never stops the others)
+    except Exception as e:
         return Outcome.errored(
             f"internal error in {spec.id}: {type(e).__name__}; rerun with -vv for the traceback",
             remediation="report this as a qsdoctor bug with the -vv output (secrets are redacted)",

@@ -38,15 +38,23 @@ class OutputFormat(enum.StrEnum):
 
 ProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", help="Profile of the caller (a principal in the production "
-                 "account runs the live hops).", envvar="AWS_PROFILE", show_envvar=True),
+    typer.Option(
+        "--profile",
+        help="Profile of the caller (a principal in the production account runs the live hops).",
+        envvar="AWS_PROFILE",
+        show_envvar=True,
+    ),
 ]
-RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS Region for STS and "
-                                                "CloudTrail (default: the profile's).")]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option("--region", help="AWS Region for STS and CloudTrail (default: the profile's)."),
+]
 OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", help="Report format.")]
 VerboseOpt = Annotated[
-    int, typer.Option("--verbose", "-v", count=True,
-                      help="-v adds evidence; -vv shows tracebacks for debugging.")
+    int,
+    typer.Option(
+        "--verbose", "-v", count=True, help="-v adds evidence; -vv shows tracebacks for debugging."
+    ),
 ]
 
 
@@ -89,8 +97,13 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=version_callback, is_eager=True,
-                           help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Diagnose Quiverstone's chained AWS access, link by link."""
