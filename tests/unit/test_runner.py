@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from qsdoctor.checks import registry
@@ -16,12 +14,12 @@ DEST = "arn:aws:iam::210987654321:role/QuiverstoneChainedAccess"
 
 
 @pytest.fixture
-def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, registry.CheckSpec]]:
+def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, registry.CheckSpec]:
     """An empty registry that load_all() returns as-is."""
     scratch: dict[str, registry.CheckSpec] = {}
     monkeypatch.setattr(registry, "_REGISTRY", scratch)
     monkeypatch.setattr(registry, "load_all", lambda: dict(sorted(scratch.items())))
-    yield scratch
+    return scratch
 
 
 def facts(**kw: object) -> Facts:
