@@ -177,6 +177,10 @@ class TrailEvent:
     """Fingerprint of requestParameters.externalId (same run key as the configured one)."""
     source_identity: str | None = None
     user_agent: str | None = None
+    caller_type: str | None = None
+    """userIdentity.type: "AWSAccount" marks the role owner's copy of a cross-account call."""
+    endpoint: str | None = None
+    """tlsDetails.clientProvidedHostHeader: the STS endpoint that served the call."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +195,10 @@ class TrailLookup:
     malformed: int = 0
     """Records that could not be parsed (skipped, counted)."""
     pages: int = 0
+    sources: tuple[str, ...] = ()
+    """Where the records came from: "LookupEvents" and/or s3://bucket/prefix."""
+    notes: tuple[str, ...] = ()
+    """What was not read (a Region denied, a page cap reached): the evidence is partial."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
