@@ -1,0 +1,55 @@
+"""The IAM policy engine: parse policies, decide requests, and analyse trust and scope.
+
+Pure: no AWS calls, files, environment or clock. Every qsdoctor check that needs a
+policy decision asks this package; nothing else evaluates policies.
+"""
+
+from __future__ import annotations
+
+from qsdoctor.policy.analysis import (
+    ExternalIdRequirement,
+    classify_assume_scope,
+    condition_problems,
+    condition_requirements,
+    external_id_requirement,
+    extra_permissions,
+)
+from qsdoctor.policy.document import Policy, Statement, parse_policy
+from qsdoctor.policy.evaluate import evaluate
+from qsdoctor.policy.matching import action_matches, arn_matches
+from qsdoctor.policy.model import (
+    ConditionRequirement,
+    Decision,
+    EvaluationResult,
+    LayerVerdict,
+    PrincipalEntry,
+    Request,
+    ScopeClassification,
+    StatementRef,
+)
+from qsdoctor.policy.principals import admitting_statements, principal_entries
+
+__all__ = [
+    "ConditionRequirement",
+    "Decision",
+    "EvaluationResult",
+    "ExternalIdRequirement",
+    "LayerVerdict",
+    "Policy",
+    "PrincipalEntry",
+    "Request",
+    "ScopeClassification",
+    "Statement",
+    "StatementRef",
+    "action_matches",
+    "admitting_statements",
+    "arn_matches",
+    "classify_assume_scope",
+    "condition_problems",
+    "condition_requirements",
+    "evaluate",
+    "external_id_requirement",
+    "extra_permissions",
+    "parse_policy",
+    "principal_entries",
+]
