@@ -1,3 +1,6 @@
 """Imports every check module so their declarations register, in catalog order."""
 
-from qsdoctor.checks import identity  # noqa: F401
+from qsdoctor.checks import (  # noqa: F401
+    identity,
+    intermediate,
+)

@@ -1,3 +1,64 @@
-"""`qsdoctor explain` (under construction)."""
+"""`qsdoctor explain ID`: a check's documentation, how it decides, what it needs, the fix."""
 
 from __future__ import annotations
+
+import difflib
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from qsdoctor.cli.common import app, stderr_console, use_color
+
+
+@app.command("explain")
+def explain(
+    check_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="A check ID (QS104) or name "
+                       "(intermediate-external-id-match)."),
+    ],
+) -> None:
+    """Print what a check looks at, why it matters, how it decides and how to fix it."""
+    from qsdoctor.checks.docs import PLANNED, catalog, check_section
+    from qsdoctor.checks.registry import load_all
+
+    registry = load_all()
+    known = catalog(registry)
+    wanted = check_id.strip()
+    by_name = {name: cid for cid, (name, _) in known.items()}
+    cid = wanted.upper() if wanted.upper() in known else by_name.get(wanted.lower())
+    if cid is None:
+        near = _near(wanted.upper(), list(known)) + [
+            by_name[n] for n in difflib.get_close_matches(wanted.lower(), list(by_name), n=3)
+        ]
+        hint = f"; did you mean {', '.join(dict.fromkeys(near))}?" if near else ""
+        stderr_console().print(
+            escape(f"qsdoctor: error: unknown check {wanted!r}{hint} — "
+                   "check IDs look like QS104; docs/checks.md lists them all"),
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    out = Console(highlight=False, no_color=not use_color(), soft_wrap=True)
+    spec = registry.get(cid)
+    if spec is None:
+        planned = PLANNED[cid]
+        out.print(f"[bold]{cid} {escape(planned.name)}[/bold] (planned)")
+        out.print()
+        out.print(escape(f"Passes when {planned.passes_when}. This version of qsdoctor does "
+                         "not implement it yet; see docs/checks.md."))
+        raise typer.Exit(0)
+    section = check_section(spec)
+    out.print(f"[bold]{escape(spec.id)} {escape(spec.name)}[/bold]")
+    for line in section[1:]:
+        out.print(escape(line.replace("**", "")))
+    raise typer.Exit(0)
+
+
+def _near(wanted: str, ids: list[str]) -> list[str]:
+    """Check IDs within two edits of what was typed (QS14 -> QS104), closest first."""
+    from qsdoctor.checks.intermediate import levenshtein
+
+    scored = sorted((levenshtein(wanted, cid), cid) for cid in ids)
+    return [cid for distance, cid in scored if distance <= 2][:3]
