@@ -35,6 +35,7 @@ READ_ONLY: frozenset[tuple[str, str]] = frozenset(
 #: Only `qsdoctor probe --metrics` adds this.
 PROBE_METRICS: frozenset[tuple[str, str]] = frozenset({("cloudwatch", "PutMetricData")})
 
+
 #: IAM permission names for docs/permissions.md, by which credentials need them.
 def permission(service: str, operation: str) -> str:
     """The IAM action for an operation, e.g. ("s3", "ListObjectsV2") -> "s3:ListBucket"."""

@@ -18,10 +18,12 @@ import boto3
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError as BotoConnectionError,
     NoCredentialsError,
     ParamValidationError,
     ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
 )
 from tenacity import (
     Retrying,
@@ -48,8 +50,14 @@ THROTTLING_CODES = frozenset(
     }
 )
 TRANSIENT_CODES = frozenset(
-    {"InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout",
-     "RequestTimeoutException", "IDPCommunicationError"}
+    {
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "IDPCommunicationError",
+    }
 )
 
 
@@ -121,7 +129,9 @@ class AwsGateway:
         with self._lock:
             if key not in self._clients:
                 self._clients[key] = self._session.client(
-                    service, region_name=key[1], config=BOTOCORE_CONFIG  # type: ignore[call-overload]
+                    service,
+                    region_name=key[1],
+                    config=BOTOCORE_CONFIG,  # type: ignore[call-overload]
                 )
             return self._clients[key]
 
@@ -131,7 +141,7 @@ class AwsGateway:
             self.client(s, region)
 
     def permission(self, service: str, method: str, region: str | None = None) -> str:
-        """"iam:GetRole" for ("iam", "get_role")."""
+        """ "iam:GetRole" for ("iam", "get_role")."""
         api = self.client(service, region).meta.method_to_api_mapping.get(method, method)
         prefix = self.client(service, region).meta.service_model.signing_name
         if service == "s3" and api == "ListObjectsV2":
@@ -183,15 +193,23 @@ class AwsGateway:
             ) from None
         except ParamValidationError as e:
             raise AwsCallFailed(
-                AwsCallError(operation=operation, code="ParamValidationError",
-                             message=_redact(str(e), self._secrets), resource=resource,
-                             profile=self.profile)
+                AwsCallError(
+                    operation=operation,
+                    code="ParamValidationError",
+                    message=_redact(str(e), self._secrets),
+                    resource=resource,
+                    profile=self.profile,
+                )
             ) from None
         except BotoCoreError as e:
             raise AwsCallFailed(
-                AwsCallError(operation=operation, code=type(e).__name__,
-                             message=_redact(str(e), self._secrets), resource=resource,
-                             profile=self.profile)
+                AwsCallError(
+                    operation=operation,
+                    code=type(e).__name__,
+                    message=_redact(str(e), self._secrets),
+                    resource=resource,
+                    profile=self.profile,
+                )
             ) from None
 
     def pages(
@@ -230,4 +248,3 @@ class AwsGateway:
             token = page.get(token_out)
             if not token or (max_pages is not None and count >= max_pages):
                 return
-

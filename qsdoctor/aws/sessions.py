@@ -3,6 +3,10 @@
 Every session qsdoctor uses, assumed-role ones included, is built here so the
 allowlist guard is installed before any client exists. Credentials never leave this
 module's objects: facts keep ARNs and expiry times only.
+
+Profiles, environment variables, SSO, `credential_process` and `AWS_ENDPOINT_URL`
+are resolved by boto3 itself; this module only adds the guard, the botocore config
+and a region that matches the partition of the ARNs being diagnosed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
 
 from qsdoctor import __version__
 from qsdoctor.aws.allowlist import READ_ONLY
@@ -25,9 +30,22 @@ BOTOCORE_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
     connect_timeout=5,
     read_timeout=20,
-    user_agent_appid=f"qsdoctor-{__version__}",
+    user_agent_appid=f"qsdoctor-{__version__}",  # type: ignore[call-arg]
     max_pool_connections=20,
 )
+
+#: Where STS and IAM calls go when nothing else names a region, per partition.
+#: NOTE: cross-partition calls are impossible, so a region of the wrong partition
+#: (e.g. AWS_REGION=us-east-1 for an aws-cn role) could never reach the role.
+PARTITION_DEFAULT_REGION: Mapping[str, str] = {
+    "aws": "us-east-1",
+    "aws-cn": "cn-north-1",
+    "aws-us-gov": "us-gov-west-1",
+}
+
+
+class ProfileNotConfigured(UsageError):
+    """A named profile is absent from the AWS config and credentials files."""
 
 
 def install_guard(session: boto3.Session, allowed: frozenset[tuple[str, str]]) -> None:
@@ -48,19 +66,44 @@ def install_guard(session: boto3.Session, allowed: frozenset[tuple[str, str]]) -
     session.events.register("before-call", guard)
 
 
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to ("aws", "aws-cn", "aws-us-gov"), per botocore."""
+    return boto3.Session(region_name=region).get_partition_for_region(region)
+
+
+def resolve_region(explicit: str | None, profile: str | None, partition: str = "aws") -> str:
+    """The region to use: --region, else the profile's/environment's if it is in the
+    right partition, else the partition's default (us-east-1, cn-north-1, us-gov-west-1).
+
+    An explicit region always wins: the user asked for it.
+    """
+    if explicit:
+        return explicit
+    default = PARTITION_DEFAULT_REGION.get(partition, "us-east-1")
+    try:
+        configured = boto3.Session(profile_name=profile).region_name
+    except ProfileNotFound:
+        configured = None
+    if configured and partition_of_region(configured) == partition:
+        return configured
+    return default
+
+
 def new_session(
     *,
     profile: str | None = None,
     region: str | None = None,
-    credentials: Mapping[str, str] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    base_profile: str | None = None,
     allowed: frozenset[tuple[str, str]] = READ_ONLY,
 ) -> boto3.Session:
     """A guarded session from a profile, the default chain, or explicit (assumed) credentials.
 
-    Region falls back to the profile's, then AWS_REGION/AWS_DEFAULT_REGION, then us-east-1.
+    With `credentials` (sts:AssumeRole's `Credentials`), `base_profile` lends its
+    configuration (endpoint URL, CA bundle, region) but never its credentials.
+    Region falls back to the profile's, then AWS_REGION/AWS_DEFAULT_REGION, then
+    us-east-1. An unknown profile raises `ProfileNotConfigured` (a UsageError).
     """
-    from botocore.exceptions import ProfileNotFound
-
     try:
         if credentials is not None:
             session = boto3.Session(
@@ -68,29 +111,25 @@ def new_session(
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials["SessionToken"],
                 region_name=region,
+                profile_name=base_profile,
             )
         else:
             session = boto3.Session(profile_name=profile, region_name=region)
+        if session.region_name is None:
+            session = new_session(
+                profile=profile,
+                region="us-east-1",
+                credentials=credentials,
+                base_profile=base_profile,
+                allowed=allowed,
+            )
+            return session
     except ProfileNotFound:
-        raise UsageError(
-            f"AWS profile {profile!r} is not configured",
+        missing = base_profile if credentials is not None else profile
+        raise ProfileNotConfigured(
+            f"AWS profile {missing!r} is not configured",
             "list profiles with `aws configure list-profiles`, or set up SSO with "
             "`aws configure sso`",
         ) from None
-    if session.region_name is None:
-        session = _with_region(session, profile, credentials, "us-east-1")
     install_guard(session, allowed)
     return session
-
-
-def _with_region(
-    session: boto3.Session, profile: str | None, credentials: Mapping[str, str] | None, region: str
-) -> boto3.Session:
-    if credentials is not None:
-        return boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=region,
-        )
-    return boto3.Session(profile_name=profile, region_name=region)
