@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qsdoctor.errors import PolicyError
+from qsdoctor.policy.identities import PrincipalKind, classify_principal
 from qsdoctor.policy.model import StatementRef
 
 VERSION_2012 = "2012-10-17"
@@ -123,6 +124,8 @@ class Statement:
     principals: tuple[tuple[str, str], ...] | None
     not_principal: bool
     conditions: tuple[Condition, ...]
+    principal_kinds: tuple[PrincipalKind, ...] = ()
+    has_resource_variables: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -308,6 +311,8 @@ def parse_statement(raw: Any, *, policy: str, index: int) -> Statement:
         principals=principals,
         not_principal=principal_field == "NotPrincipal",
         conditions=conditions,
+        principal_kinds=tuple(classify_principal(t, v) for t, v in principals or ()),
+        has_resource_variables=any("${" in r for r in resources or ()),
     )
 
 

@@ -39,8 +39,9 @@ class StatementRef:
     @property
     def label(self) -> str:
         """Human wording, counting statements from 1 as people do."""
-        sid = f'"{self.sid}" ' if self.sid else ""
-        return f"statement {sid}(#{self.index + 1}) of {self.policy}"
+        if self.sid:
+            return f'statement "{self.sid}" (#{self.index + 1}) of {self.policy}'
+        return f"statement #{self.index + 1} of {self.policy}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in simulate output and finding evidence."""

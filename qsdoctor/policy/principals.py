@@ -1,14 +1,82 @@
-"""Principal elements: classifying entries and matching a caller against them."""
+"""Principal elements: listing a policy's principals and which statements admit a caller."""
 
 from __future__ import annotations
 
-from qsdoctor.policy.document import Policy
+from qsdoctor.policy.document import Policy, Statement
+from qsdoctor.policy.identities import Caller, parse_caller, principal_matches
+from qsdoctor.policy.matching import action_matches
 from qsdoctor.policy.model import PrincipalEntry, StatementRef
 
 
 def principal_entries(policy: Policy) -> tuple[PrincipalEntry, ...]:
-    """Every Principal/NotPrincipal value of the policy, classified."""
-    raise NotImplementedError
+    """Every Principal/NotPrincipal value of the policy, classified.
+
+    Checks use `kind` to spot wildcards ("wildcard"), stale unique IDs ("unique-id"),
+    and whether a destination trusts a whole account ("account") or a named role.
+    """
+    out: list[PrincipalEntry] = []
+    for stmt in policy.statements:
+        for (ptype, value), kind in zip(stmt.principals or (), stmt.principal_kinds, strict=True):
+            out.append(
+                PrincipalEntry(
+                    statement=stmt.ref,
+                    principal_type=ptype,
+                    value=value,
+                    negated=stmt.not_principal,
+                    kind=kind.kind,
+                    account=kind.account,
+                    role_name=kind.role_name,
+                    role_path=kind.role_path,
+                )
+            )
+    return tuple(out)
+
+
+def action_applies(stmt: Statement, action: str) -> bool:
+    """Action / NotAction against one action name."""
+    hit = any(action_matches(p, action) for p in stmt.actions)
+    return not hit if stmt.not_action else hit
+
+
+def statement_admits(stmt: Statement, caller: Caller) -> bool:
+    """Principal / NotPrincipal against the caller. A statement with neither admits
+    nobody (a trust policy must name its principals)."""
+    if stmt.principals is None:
+        return False
+    hit = any(
+        principal_matches(t, v, k, caller)
+        for (t, v), k in zip(stmt.principals, stmt.principal_kinds, strict=True)
+    )
+    return not hit if stmt.not_principal else hit
+
+
+def names_caller_directly(stmt: Statement, caller: Caller) -> bool:
+    """Whether the statement admits the caller by naming it (a role, session, user,
+    service or `*`) rather than only through its whole account.
+
+    NOTE: in the same account, a trust naming the principal is enough without an
+    identity Allow; an account principal still needs one.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
+    if stmt.principals is None:
+        return False
+    if stmt.not_principal:
+        return statement_admits(stmt, caller)
+    return any(
+        k.kind != "account" and principal_matches(t, v, k, caller)
+        for (t, v), k in zip(stmt.principals, stmt.principal_kinds, strict=True)
+    )
+
+
+def names_session_or_user(stmt: Statement, caller: Caller) -> bool:
+    """Whether the statement names the caller's exact session or user ARN: such grants
+    are not limited by an implicit deny in a permissions boundary or session policy."""
+    if stmt.principals is None or stmt.not_principal:
+        return False
+    return any(
+        k.kind in ("assumed-role", "user") and principal_matches(t, v, k, caller)
+        for (t, v), k in zip(stmt.principals, stmt.principal_kinds, strict=True)
+    )
 
 
 def admitting_statements(
@@ -18,5 +86,16 @@ def admitting_statements(
     principal_role_arn: str | None = None,
     action: str = "sts:AssumeRole",
 ) -> tuple[StatementRef, ...]:
-    """Allow statements whose Principal and Action admit the principal, ignoring conditions."""
-    raise NotImplementedError
+    """Allow statements whose Principal and Action admit the principal, ignoring
+    conditions.
+
+    `principal` may be a whole account (`arn:aws:iam::ACCT:root` or `ACCT`): then only
+    statements admitting the account as such count (account principals and `*`), not
+    ones naming a single role of it.
+    """
+    caller = parse_caller(principal, principal_role_arn)
+    return tuple(
+        stmt.ref
+        for stmt in trust.statements
+        if stmt.allow and action_applies(stmt, action) and statement_admits(stmt, caller)
+    )
