@@ -1,0 +1,28 @@
+"""The JSON report: exactly `Report.to_dict()` (the design.md contract), one object.
+
+Written with `json.dump`, never through rich, so nothing but the report reaches stdout.
+The shipped `report.schema.json` describes it; tests validate real output against it.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any, TextIO
+
+from qsdoctor.models import Report
+
+
+class JsonRenderer:
+    """One JSON object and a newline."""
+
+    def render(self, report: Report, out: TextIO) -> None:
+        json.dump(report.to_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report, as shipped in the package."""
+    text = resources.files("qsdoctor.render").joinpath("report.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
