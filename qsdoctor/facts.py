@@ -137,6 +137,9 @@ class Destination:
     """The External ID configured for this destination, if any."""
     hop: Fetched[AssumeAttempt] = NOT_ATTEMPTED
     """Live hop 2 onto this destination."""
+    other_arn: str | None = None
+    """When `role` is Ok(None): the same-named role IAM has under another path or letter
+    case (STS needs the exact ARN), for QS201 to suggest."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

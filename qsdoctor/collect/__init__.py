@@ -19,7 +19,7 @@ from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_reg
 from qsdoctor.collect.context import MAX_WORKERS, CollectContext, Credentialed, HopResult
 from qsdoctor.collect.roles import list_role_arns, read_role
 from qsdoctor.config import CheckConfig
-from qsdoctor.facts import CallerFacts, CallerIdentity, Destination, Facts, RoleFacts
+from qsdoctor.facts import NOT_READ, CallerFacts, CallerIdentity, Destination, Facts, RoleFacts
 from qsdoctor.models import AwsCallError, Fetched, Ok, Skipped, Unavailable
 
 __all__ = ["CollectContext", "collect"]
@@ -232,6 +232,19 @@ def _read_intermediate(
 def _merge_hops(
     read: tuple[Destination, ...], hopped: tuple[Destination, ...]
 ) -> tuple[Destination, ...]:
-    """The destinations as read, each with its hop-2 outcome from the hop collector."""
-    hops = {d.arn: d.hop for d in hopped}
-    return tuple(dataclasses.replace(d, hop=hops[d.arn]) if d.arn in hops else d for d in read)
+    """The destinations as read, each with its hop-2 outcome from the hop collector.
+
+    A role no profile could read keeps what the hop-2 session learned reading itself.
+    """
+    by_arn = {d.arn: d for d in hopped}
+    merged: list[Destination] = []
+    for d in read:
+        h = by_arn.get(d.arn)
+        if h is None:
+            merged.append(d)
+            continue
+        if isinstance(d.role, Skipped) and h.role is not NOT_READ:
+            merged.append(dataclasses.replace(d, role=h.role, other_arn=h.other_arn, hop=h.hop))
+        else:
+            merged.append(dataclasses.replace(d, hop=h.hop))
+    return tuple(merged)
