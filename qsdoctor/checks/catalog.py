@@ -3,4 +3,5 @@
 from qsdoctor.checks import (  # noqa: F401
     identity,
     intermediate,
+    trail,
 )
