@@ -31,7 +31,9 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.wait import wait_base
 
+from qsdoctor.aws.allowlist import permission
 from qsdoctor.aws.sessions import BOTOCORE_CONFIG
 from qsdoctor.models import AwsCallError
 
@@ -78,17 +80,40 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (BotoConnectionError, ReadTimeoutError))
 
 
+#: Attempts per call (or per page) before a throttled or faulting call is reported.
+MAX_ATTEMPTS = 6
+
+
 def default_retrying() -> Retrying:
     """Up to 6 attempts, exponential backoff with jitter, capped at 8 s per wait."""
     return Retrying(
         retry=retry_if_exception(is_retryable),
         wait=wait_exponential_jitter(multiplier=0.5, max=8),
-        stop=stop_after_attempt(6),
+        stop=stop_after_attempt(MAX_ATTEMPTS),
         reraise=True,
     )
 
 
 RetryingFactory = Callable[[], Retrying]
+
+
+def retrying_factory(
+    *, wait: wait_base | None = None, attempts: int = MAX_ATTEMPTS
+) -> RetryingFactory:
+    """The default retry policy with another wait (tests pass `wait_none()`) or attempt cap.
+
+    A factory, not a Retrying object, because each call needs its own attempt state.
+    """
+
+    def make() -> Retrying:
+        return Retrying(
+            retry=retry_if_exception(is_retryable),
+            wait=wait if wait is not None else wait_exponential_jitter(multiplier=0.5, max=8),
+            stop=stop_after_attempt(attempts),
+            reraise=True,
+        )
+
+    return make
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
@@ -109,9 +134,11 @@ class AwsGateway:
         retrying: RetryingFactory = default_retrying,
         secrets: Sequence[str] = (),
         on_call: Callable[[str, str], None] | None = None,
+        label: str | None = None,
     ) -> None:
         self._session = session
         self.profile = profile
+        self._label = label
         self.region: str = session.region_name or "us-east-1"
         self._retrying = retrying
         self._secrets = tuple(secrets)
@@ -121,7 +148,13 @@ class AwsGateway:
 
     @property
     def label(self) -> str:
-        return self.profile or "default credential chain"
+        """Whose credentials these are, for messages: the label, profile or default chain."""
+        return self._label or self.profile or "default credential chain"
+
+    def endpoint_url(self, service: str, region: str | None = None) -> str:
+        """The endpoint a service's calls go to (e.g. STS's, which decides where
+        CloudTrail records an AssumeRole); honours AWS_ENDPOINT_URL like every call."""
+        return str(self.client(service, region).meta.endpoint_url)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A cached client; made under a lock because sessions are not thread-safe."""
@@ -141,12 +174,11 @@ class AwsGateway:
             self.client(s, region)
 
     def permission(self, service: str, method: str, region: str | None = None) -> str:
-        """ "iam:GetRole" for ("iam", "get_role")."""
-        api = self.client(service, region).meta.method_to_api_mapping.get(method, method)
-        prefix = self.client(service, region).meta.service_model.signing_name
-        if service == "s3" and api == "ListObjectsV2":
-            return "s3:ListBucket"
-        return f"{prefix}:{api}"
+        """ "iam:GetRole" for ("iam", "get_role"): the IAM action, not the signing name
+        (CloudWatch signs as "monitoring" but its actions are "cloudwatch:...")."""
+        meta = self.client(service, region).meta
+        api = meta.method_to_api_mapping.get(method, method)
+        return permission(meta.service_model.service_name, api)
 
     def call(
         self,
@@ -177,7 +209,7 @@ class AwsGateway:
                     code=str(err.get("Code", "ClientError")),
                     message=_redact(str(err.get("Message", str(e))), self._secrets),
                     resource=resource,
-                    profile=self.profile,
+                    profile=self.label,
                 )
             ) from None
         except NoCredentialsError:
@@ -188,7 +220,7 @@ class AwsGateway:
                     message="no AWS credentials found"
                     + (f" for profile {self.profile}" if self.profile else ""),
                     resource=resource,
-                    profile=self.profile,
+                    profile=self.label,
                 )
             ) from None
         except ParamValidationError as e:
@@ -198,7 +230,7 @@ class AwsGateway:
                     code="ParamValidationError",
                     message=_redact(str(e), self._secrets),
                     resource=resource,
-                    profile=self.profile,
+                    profile=self.label,
                 )
             ) from None
         except BotoCoreError as e:
@@ -208,7 +240,7 @@ class AwsGateway:
                     code=type(e).__name__,
                     message=_redact(str(e), self._secrets),
                     resource=resource,
-                    profile=self.profile,
+                    profile=self.label,
                 )
             ) from None
 

@@ -116,7 +116,7 @@ class CollectContext:
             region=region or self.region,
             base_profile=self.config.profile,
         )
-        return AwsGateway(session, profile=label, retrying=self.retrying, secrets=self.secrets)
+        return AwsGateway(session, label=label, retrying=self.retrying, secrets=self.secrets)
 
 
 def skipped_for_missing(profile_option: str, account: str, what: str) -> Skipped:
