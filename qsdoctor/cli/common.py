@@ -43,11 +43,16 @@ ProfileOpt = Annotated[
         help="Profile of the caller (a principal in the production account runs the live hops).",
         envvar="AWS_PROFILE",
         show_envvar=True,
+        metavar="PROFILE",
     ),
 ]
 RegionOpt = Annotated[
     str | None,
-    typer.Option("--region", help="AWS Region for STS and CloudTrail (default: the profile's)."),
+    typer.Option(
+        "--region",
+        help="AWS Region for STS and CloudTrail (default: the profile's).",
+        metavar="REGION",
+    ),
 ]
 OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", help="Report format.")]
 VerboseOpt = Annotated[
