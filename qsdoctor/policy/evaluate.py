@@ -213,6 +213,8 @@ def evaluate(
         elif name == "identity" and not scan.allows and caller.kind == "root":
             decision = Decision.ALLOWED
             note = "the account's root user needs no identity policy"
+            if request.action.lower().startswith("sts:assumerole"):
+                note += " (but AWS refuses AssumeRole with root user credentials)"
         elif name == "identity" and not scan.allows and (service_caller or direct):
             note = "no identity policy allows it, but none is needed: " + (
                 "a service principal has none"

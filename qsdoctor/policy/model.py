@@ -11,7 +11,35 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qsdoctor.secrets import describe_secret
+
 ContextValue = str | Sequence[str] | bool | int
+
+
+def redact_external_ids(statement: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a statement whose sts:ExternalId condition values are replaced by their
+    length and fingerprint: External IDs never reach output or evidence."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return statement
+    redacted: dict[str, Any] = {}
+    for operator, block in condition.items():
+        if not isinstance(block, dict):
+            redacted[operator] = block
+            continue
+        redacted[operator] = {
+            key: _redact(values) if "externalid" in key.lower().replace("-", "") else values
+            for key, values in block.items()
+        }
+    return {**statement, "Condition": redacted}
+
+
+def _redact(values: Any) -> Any:
+    if isinstance(values, list):
+        return [_redact(v) for v in values]
+    if isinstance(values, str):
+        return f"<redacted External ID: {describe_secret(values)}>"
+    return values
 
 
 class Decision(enum.StrEnum):
@@ -51,7 +79,7 @@ class StatementRef:
             "sid": self.sid,
             "effect": self.effect,
             "label": self.label,
-            "statement": self.statement,
+            "statement": redact_external_ids(self.statement),
         }
 
 
