@@ -409,6 +409,10 @@ _BY_POLICY_TYPE: dict[Hop, dict[PolicyType, tuple[str, ...]]] = {
 #: wildcard principal), not reachability: such a failure can't explain a denial and
 #: is no contradiction when the hop succeeds.
 EXPOSURE_EVIDENCE_KIND = "exposure"
+#: Evidence kind a static check attaches to a WARN that would stop the hop if AWS
+#: behaves as documented (e.g. QS203: the trust requires an External ID and none was
+#: supplied). Such warnings are offered as causes of a denial, after the failures.
+POSSIBLE_CAUSE_EVIDENCE_KIND = "possible-cause"
 
 _NO_CAUSE_CODES = frozenset(
     {
@@ -658,6 +662,12 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
     ids = candidate_checks(ctx.hop, failure)
     causes = blocking_failures(prior, ids, subject=ctx.subject, other_subjects=ctx.other_subjects)
     link = findings_on_link(prior, ids, subject=ctx.subject, other_subjects=ctx.other_subjects)
+    causes += [
+        f
+        for f in link
+        if f.status is Status.WARN
+        and any(e.kind == POSSIBLE_CAUSE_EVIDENCE_KIND for e in f.evidence)
+    ]
     unverified = [f for f in link if f.status in (Status.SKIP, Status.ERROR)]
     evidence: list[Evidence] = [
         Evidence(
