@@ -267,8 +267,17 @@ def check_section(spec: CheckSpec) -> list[str]:
         "",
         f"**Needs:** {needs}",
         "",
-        f"**Remediation:** {spec.remediation}",
+        f"**Remediation:** {display_remediation(spec)}",
     ]
+
+
+def display_remediation(spec: CheckSpec) -> str:
+    """The remediation as docs show it: placeholders named, escaped braces undone."""
+    return spec.remediation.format(
+        subject="<subject>",
+        intermediate_arn="<intermediate role ARN>",
+        vendor_account_id=QUIVERSTONE_PRODUCTION_ACCOUNT,
+    )
 
 
 def profile_actions(profile: Profile, registry: Mapping[str, CheckSpec]) -> tuple[str, ...]:

@@ -6,13 +6,17 @@ Also holds the helpers the other QS1xx modules share (the role, or "not applicab
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qsdoctor.arn import RoleArn, parse_role_arn
+from qsdoctor.arn import RoleArn, account_root_arn, parse_role_arn
 from qsdoctor.checks import evidence
 from qsdoctor.checks.registry import NotApplicable, check, need
-from qsdoctor.errors import UsageError
-from qsdoctor.facts import Facts, RoleFacts
+from qsdoctor.errors import PolicyError, UsageError
+from qsdoctor.facts import Facts, NamedPolicy, RoleFacts
 from qsdoctor.models import Evidence, Ok, Outcome, Skipped, Unavailable
+
+if TYPE_CHECKING:
+    from qsdoctor.policy import Policy
 
 #: How far a role name may be from the configured one to be suggested (edits).
 MAX_TYPO_DISTANCE = 2
@@ -30,6 +34,59 @@ def intermediate_role(facts: Facts) -> RoleFacts:
     if role is None:
         raise NotApplicable(f"{facts.intermediate_arn} does not exist (see QS101)")
     return role
+
+
+def parse(document: dict[str, object], name: str) -> Policy:
+    """Parse a policy with the engine; an unparseable one makes the check skip, saying why."""
+    from qsdoctor.policy import parse_policy
+
+    try:
+        return parse_policy(document, name=name)
+    except PolicyError as e:
+        raise NotApplicable(f"cannot evaluate {name}: {e.message}") from None
+
+
+def trust_of(role: RoleFacts) -> Policy:
+    """The role's trust policy, parsed and named for evidence."""
+    return parse(role.trust_policy, f"trust policy of {role.name}")
+
+
+def policy_name(policy: NamedPolicy) -> str:
+    """How an identity policy or boundary is named in findings."""
+    if policy.kind == "inline":
+        return f'inline policy "{policy.name}"'
+    if policy.kind == "boundary":
+        return f"permissions boundary {policy.arn or policy.name}"
+    return f"managed policy {policy.arn or policy.name}"
+
+
+def permission_policies(role: RoleFacts) -> tuple[tuple[Policy, ...], Policy | None]:
+    """(identity policies, boundary) of the role, parsed; needs the permission reads."""
+    perms = need(role.permissions)
+    identity = tuple(parse(p.document, policy_name(p)) for p in perms.identity_policies)
+    boundary = parse(perms.boundary.document, policy_name(perms.boundary)) \
+        if perms.boundary else None
+    return identity, boundary
+
+
+def hop1_principal(facts: Facts) -> str:
+    """Who performs hop 1: the caller when it is in the production account, else the account.
+
+    A trust naming the whole account admits every principal of it; one naming a specific
+    role admits only that role's sessions, so the caller's ARN is the better question
+    when qsdoctor knows it.
+    """
+    for caller in facts.callers:
+        match caller.identity:
+            case Ok(ident) if caller.label == "caller" and \
+                    ident.account == facts.vendor_account_id:
+                return ident.arn
+    return account_root_arn(facts.vendor_account_id, facts.partition)
+
+
+def session_arn(role: RoleFacts, partition: str = "aws") -> str:
+    """An assumed-role session ARN of the role (session ARNs drop the role's path)."""
+    return f"arn:{partition}:sts::{role.account_id}:assumed-role/{role.name}/qsdoctor"
 
 
 def configured_arn(facts: Facts) -> RoleArn | None:

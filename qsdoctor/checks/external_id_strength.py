@@ -1,0 +1,132 @@
+"""QS105: is every External ID in play one STS accepts, and hard to guess?
+
+Values are compared in memory and reported only by label, length and fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qsdoctor.checks import evidence
+from qsdoctor.checks.intermediate import parse
+from qsdoctor.checks.registry import NotApplicable, check
+from qsdoctor.facts import Facts, RoleFacts
+from qsdoctor.models import Evidence, Ok, Outcome
+from qsdoctor.secrets import fingerprint, strength_problems
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One External ID value and where qsdoctor saw it."""
+
+    label: str
+    value: str
+    side: str
+    """"intermediate" or "destination": reuse across the two sides is flagged."""
+
+
+def _trust_values(role: RoleFacts, where: str, side: str) -> list[Found]:
+    """Literal sts:ExternalId values of a trust's conditions (wildcard patterns excluded:
+    QS103 judges those)."""
+    from qsdoctor.policy import external_id_requirement
+
+    try:
+        trust = parse(role.trust_policy, f"trust policy of {role.name}")
+    except NotApplicable:
+        return []
+    out: list[Found] = []
+    for stmt in trust.statements:
+        req = external_id_requirement(stmt.ref)
+        if not req.present:
+            continue
+        like = "like" in (req.operator or "").lower()
+        for value in req.values:
+            if like and ("*" in value or "?" in value):
+                continue
+            out.append(Found(f"value in the trust of {where} ({stmt.ref.label})", value, side))
+    return out
+
+
+def collect_values(facts: Facts) -> list[Found]:
+    """Every External ID supplied to qsdoctor or written in a trust it could read."""
+    found: list[Found] = []
+    if facts.external_id is not None:
+        found.append(Found("configured intermediate External ID", facts.external_id.value,
+                           "intermediate"))
+    if isinstance(facts.intermediate_role, Ok) and facts.intermediate_role.value is not None:
+        found += _trust_values(facts.intermediate_role.value, "the intermediate role",
+                               "intermediate")
+    for dest in facts.destinations:
+        if dest.external_id is not None:
+            found.append(Found(f"configured External ID for {dest.arn}", dest.external_id.value,
+                               "destination"))
+        if isinstance(dest.role, Ok) and dest.role.value is not None:
+            found += _trust_values(dest.role.value, dest.arn, "destination")
+    return found
+
+
+@check(
+    id="QS105",
+    name="external-id-strength",
+    title="External IDs are valid and strong",
+    needs=("iam:GetRole",),
+    remediation=(
+        "generate a new random External ID of at least 32 characters from letters, digits "
+        "and _+=,.@:/- (e.g. `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`), "
+        "redeploy with it as pExternalId, and update the Quiverstone organization "
+        "configuration; use different values for the intermediate and destination roles"
+    ),
+)
+def external_id_strength(facts: Facts) -> Outcome:
+    """Every External ID supplied or found must be one STS accepts, and should be strong.
+
+    The reference: pExternalId is at most 1224 characters, "Generate unique random
+    string (minimum 32 characters)", and "Use different External IDs for intermediate and
+    destination roles". STS accepts 2-1224 characters of letters, digits and _+=,.@:/-;
+    IAM stores a trust condition with any value, so a value with a space or a
+    non-ASCII letter makes the role impossible to assume.
+
+    Looks at the configured External IDs (QSDOCTOR_EXTERNAL_ID and the destination's)
+    and at every literal sts:ExternalId value in the trusts qsdoctor could read.
+
+    How it decides:
+    - fail: a value STS would reject (length or characters).
+    - warn: shorter than 32 characters, a placeholder copied from documentation
+      ("your-external-id-here"), few distinct characters, or the same value used for the
+      intermediate role and a destination role.
+    - pass: every value is valid and strong. skip: no External ID supplied or found.
+    Values are shown only as length and fingerprint.
+    """
+    found = collect_values(facts)
+    if not found:
+        raise NotApplicable(
+            "no External ID supplied or found in a readable trust: set QSDOCTOR_EXTERNAL_ID "
+            "(and QSDOCTOR_DESTINATION_EXTERNAL_ID) or pass --intermediate-profile"
+        )
+    fails: list[str] = []
+    warns: list[str] = []
+    ev: list[Evidence] = []
+    seen: set[tuple[str, str]] = set()
+    for item in found:
+        if (item.label, item.value) in seen:
+            continue
+        seen.add((item.label, item.value))
+        ev.append(evidence.external_id(item.label, item.value))
+        bad, weak = strength_problems(item.value)
+        fails += [f"{item.label} ({len(item.value)} chars): {p}" for p in bad]
+        warns += [f"{item.label} ({fingerprint(item.value)}): {p}" for p in weak]
+    sides: dict[str, set[str]] = {}
+    for item in found:
+        sides.setdefault(item.value, set()).add(item.side)
+    for value, where in sides.items():
+        if where == {"intermediate", "destination"}:
+            warns.append(f"the same External ID (fingerprint {fingerprint(value)}) is used for "
+                         "the intermediate role and a destination role")
+    distinct = len(sides)
+    if fails:
+        return Outcome.failed("; ".join([*fails, *warns]), *ev)
+    if warns:
+        return Outcome.warned("; ".join(warns), *ev)
+    return Outcome.passed(
+        f"{distinct} distinct External ID(s), all STS-valid and at least 32 characters", *ev
+    )

@@ -1,0 +1,437 @@
+"""QS102-QS104 and QS109: does the intermediate role's trust policy let Quiverstone in, safely?
+
+All policy decisions come from `qsdoctor.policy`; this module only words the answers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qsdoctor.checks import evidence
+from qsdoctor.checks.intermediate import (
+    hop1_principal,
+    intermediate_role,
+    levenshtein,
+    trust_of,
+)
+from qsdoctor.checks.registry import NotApplicable, check
+from qsdoctor.facts import Facts
+from qsdoctor.models import Evidence, Outcome
+from qsdoctor.secrets import describe_secret, mismatch_hints
+
+if TYPE_CHECKING:
+    from qsdoctor.policy import Policy, PrincipalEntry, StatementRef
+
+#: What the reference's trust policy looks like, for remediation texts.
+REFERENCE_PRINCIPAL = '"Principal": {{"AWS": "arn:aws:iam::{vendor_account_id}:root"}}'
+FIX_TRUST = (
+    "redeploy trusted-intermediate-role.yaml with pQuiverstoneProductionAccountId left at "
+    "{vendor_account_id} (DO NOT MODIFY), or edit the trust policy of {subject} so an Allow "
+    "statement has " + REFERENCE_PRINCIPAL + ' and "Action": "sts:AssumeRole"'
+)
+FIX_EXTERNAL_ID = (
+    "redeploy trusted-intermediate-role.yaml with pExternalId set to a random string of at "
+    'least 32 characters, so the trust statement has "Condition": {{"StringEquals": '
+    '{{"sts:ExternalId": "<pExternalId>"}}}}, and enter the same value as the Intermediate '
+    "Role External ID in the Quiverstone organization configuration"
+)
+FIX_MATCH = (
+    "make the Intermediate Role External ID in the Quiverstone organization configuration "
+    "identical to the template's pExternalId (update the configuration, or redeploy the stack "
+    "with the same pExternalId); then rerun with QSDOCTOR_EXTERNAL_ID set to that value"
+)
+#: Principal kinds that name something inside one account.
+SPECIFIC_KINDS = frozenset({"role", "assumed-role", "user"})
+
+
+def _vendor_entries(trust: Policy, vendor: str) -> tuple[PrincipalEntry, ...]:
+    from qsdoctor.policy import principal_entries
+
+    return tuple(
+        e for e in principal_entries(trust)
+        if e.account == vendor and not e.negated and e.statement.effect == "Allow"
+        and e.kind in SPECIFIC_KINDS | {"account"}
+    )
+
+
+def vendor_statements(facts: Facts, trust: Policy) -> tuple[StatementRef, ...]:
+    """Allow statements that let hop 1's principal (or any production principal) assume the role.
+
+    Conditions are ignored here: these are the statements whose conditions matter.
+    """
+    from qsdoctor.policy import admitting_statements
+
+    found = admitting_statements(trust, hop1_principal(facts))
+    if found:
+        return found
+    seen: dict[tuple[str, int], StatementRef] = {}
+    for entry in _vendor_entries(trust, facts.vendor_account_id):
+        seen.setdefault((entry.statement.policy, entry.statement.index), entry.statement)
+    return tuple(seen.values())
+
+
+def _describe(entry: PrincipalEntry) -> str:
+    kind = "unique ID (deleted entity)" if entry.kind == "unique-id" else entry.kind
+    return f"{entry.value} ({kind})"
+
+
+@check(
+    id="QS102",
+    name="intermediate-trust-principal",
+    title="Trust admits the Quiverstone production account",
+    needs=("iam:GetRole",),
+    remediation=FIX_TRUST,
+)
+def intermediate_trust_principal(facts: Facts) -> Outcome:
+    """The intermediate role's trust policy must let the production account assume it.
+
+    Validation Step 2 ("Check intermediate role trust policy includes Quiverstone account
+    (684035162433)"). The reference's trust names the account,
+    `"Principal": {"AWS": "arn:aws:iam::684035162433:root"}` (identical to
+    `"AWS": "684035162433"`): every principal of that account may assume the role, and
+    Quiverstone decides which of its principals do. A trust naming a specific role or
+    user of the production account also works, but only for that principal.
+
+    How it decides:
+    - fail: no Allow statement admits the production account for sts:AssumeRole (the
+      finding names what the trust admits instead), or only through a unique ID such as
+      AROA… or AIDA…, which IAM shows once the principal it stood for was deleted and
+      which never matches again.
+    - fail: an Allow statement has a wildcard principal (`"*"` or `{"AWS": "*"}`) or uses
+      NotPrincipal: anyone in any AWS account may assume the role whenever the
+      conditions hold, and conditions are no substitute for naming the principal
+      ("No wildcard principals in trust policies").
+    - warn: the trust also admits principals other than the production account, or holds
+      stale unique IDs next to a working entry.
+    - pass: the production account is admitted, by account or by a named principal.
+    """
+    role = intermediate_role(facts)
+    trust = trust_of(role)
+    from qsdoctor.policy import admitting_statements, principal_entries
+
+    vendor = facts.vendor_account_id
+    entries = principal_entries(trust)
+    allow = [e for e in entries if e.statement.effect == "Allow"]
+    wildcards = [e for e in allow if e.kind == "wildcard" or e.negated]
+    stale = [e for e in allow if e.kind == "unique-id"]
+    by_account = admitting_statements(trust, vendor)
+    specific = [e for e in _vendor_entries(trust, vendor) if e.kind in SPECIFIC_KINDS]
+    extras = [
+        e for e in allow
+        if e not in wildcards and e not in stale and e.account != vendor
+    ]
+    fails: list[str] = []
+    warns: list[str] = []
+    shown: list[StatementRef] = []
+    if wildcards:
+        refs = [e.statement for e in wildcards]
+        shown += refs
+        conditioned = any(r.statement.get("Condition") for r in refs)
+        what = "NotPrincipal" if all(e.negated for e in wildcards) else "a wildcard principal"
+        fails.append(
+            f"{refs[0].label} allows {what}: any AWS account may assume the role"
+            + (" whenever its conditions hold (conditions do not replace a named principal)"
+               if conditioned else "")
+        )
+    if by_account:
+        shown += by_account
+        admitted = f"admits the production account {vendor} ({by_account[0].label})"
+    elif specific:
+        shown += [e.statement for e in specific]
+        names = ", ".join(e.value for e in specific)
+        admitted = f"admits only specific principals of the production account: {names}"
+    else:
+        admitted = ""
+        others = [_describe(e) for e in allow if e not in wildcards]
+        instead = f"; it admits {', '.join(others)}" if others else ""
+        reason = f"does not admit the production account {vendor}{instead}"
+        if stale:
+            reason += (" (unique IDs such as "
+                       f"{stale[0].value} mean the trusted principal was deleted and re-created)")
+        fails.append(f"the trust policy {reason}")
+        shown += [e.statement for e in allow]
+    if admitted and stale:
+        warns.append(f"stale unique ID(s) {', '.join(e.value for e in stale)} "
+                     "(deleted principals) are still listed")
+        shown += [e.statement for e in stale]
+    if extras:
+        warns.append(f"it also admits {', '.join(_describe(e) for e in extras)}")
+        shown += [e.statement for e in extras]
+    ev = evidence.statement_refs(shown)
+    if fails:
+        detail = "; ".join([*fails, *([admitted] if admitted else []), *warns])
+        return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)))
+    if warns:
+        return Outcome.warned(
+            f"the trust policy {admitted}, but {'; '.join(warns)}", *ev,
+            remediation=(
+                "remove the other principals (and stale AROA…/AIDA… IDs) from the trust of "
+                "{subject}: the reference's intermediate role trusts only the Quiverstone "
+                "production account {vendor_account_id}"
+            ),
+        )
+    return Outcome.passed(f"the trust policy {admitted}", *ev)
+
+
+def _fix_principal(wildcard: bool) -> str:
+    if not wildcard:
+        return FIX_TRUST
+    return (
+        "replace the wildcard principal in the trust of {subject} with "
+        + REFERENCE_PRINCIPAL + " (redeploying trusted-intermediate-role.yaml restores it)"
+    )
+
+
+@check(
+    id="QS103",
+    name="intermediate-external-id-condition",
+    title="Trust requires an External ID",
+    needs=("iam:GetRole",),
+    remediation=FIX_EXTERNAL_ID,
+)
+def intermediate_external_id_condition(facts: Facts) -> Outcome:
+    """The statement that admits the production account must require sts:ExternalId.
+
+    Validation Step 3 ("Verify External ID is configured in intermediate role trust
+    policy"). The reference's trust has `"StringEquals": {"sts:ExternalId": "..."}`: STS
+    then refuses hop 1 unless Quiverstone sends exactly that value, which stops the
+    confused-deputy problem (someone else asking Quiverstone to read *your* role).
+
+    How it decides, per statement that admits the production account (if several do,
+    the weakest one decides, since any one of them lets the call in):
+    - pass: sts:ExternalId is required with StringEquals (or StringEqualsIgnoreCase /
+      StringLike without wildcards) and at least one value STS can send.
+    - warn: no sts:ExternalId condition: hop 1 works, but with no confused-deputy
+      protection (the reference: "ALWAYS use External ID in production").
+    - warn: the condition does not really require it: `…IfExists` and negated operators
+      (StringNotEquals…) are true when no External ID is sent, `ForAllValues:` is true for
+      an absent key, and StringLike with `*` accepts many values.
+    - fail: the condition can never match: a misspelt key (sts:ExternalID is fine, key
+      names are case-insensitive, but sts:ExternalIdd is not), an empty value, a value STS
+      would never send (spaces, over 1224 characters), or an operator that does not exist.
+      IAM accepts such a trust, but the role can then never be assumed.
+    """
+    role = intermediate_role(facts)
+    trust = trust_of(role)
+    from qsdoctor.policy import condition_problems, external_id_requirement
+
+    stmts = vendor_statements(facts, trust)
+    if not stmts:
+        raise NotApplicable("the trust policy does not admit the production account (QS102)")
+    missing: list[StatementRef] = []
+    impossible: list[tuple[StatementRef, tuple[str, ...]]] = []
+    weak: list[tuple[StatementRef, tuple[str, ...]]] = []
+    good: list[tuple[StatementRef, str]] = []
+    for ref in stmts:
+        req = external_id_requirement(ref)
+        problems = tuple(dict.fromkeys((*req.problems, *condition_problems(ref))))
+        if problems:
+            impossible.append((ref, problems))
+        elif not req.present:
+            missing.append(ref)
+        elif req.weak or not req.enforced:
+            weak.append((ref, req.weak or ("it does not refuse a request without one",)))
+        else:
+            good.append((ref, req.operator or "a condition"))
+    ev = evidence.statement_refs(stmts)
+    if missing:
+        return Outcome.warned(
+            f"{missing[0].label} admits the production account without requiring "
+            "sts:ExternalId: hop 1 works, but nothing protects against a confused deputy",
+            *ev,
+        )
+    if impossible and not (good or weak):
+        ref, problems = impossible[0]
+        return Outcome.failed(
+            f"{ref.label} can never match, so the role cannot be assumed: {'; '.join(problems)}",
+            *ev,
+            remediation=(
+                "fix the condition in the trust of {subject} to "
+                '"StringEquals": {{"sts:ExternalId": "<pExternalId>"}} with a value of 2-1224 '
+                "letters, digits and _+=,.@:/- (redeploying trusted-intermediate-role.yaml "
+                "with a valid pExternalId writes exactly that)"
+            ),
+        )
+    if weak:
+        ref, why = weak[0]
+        return Outcome.warned(
+            f"{ref.label} does not enforce the External ID: {'; '.join(why)}", *ev,
+            remediation=(
+                "use a plain StringEquals on sts:ExternalId in the trust of {subject} (no "
+                "IfExists, no negation, no ForAllValues:, no wildcards): " + FIX_EXTERNAL_ID
+            ),
+        )
+    ref, operator = good[0]
+    detail = f"{ref.label} requires sts:ExternalId ({operator})"
+    if impossible:
+        bad, problems = impossible[0]
+        return Outcome.warned(
+            f"{detail}, but {bad.label} can never match: {'; '.join(problems)}", *ev,
+            remediation="remove or fix the statement that can never match in the trust of "
+            "{subject}",
+        )
+    return Outcome.passed(detail, *ev)
+
+
+def _vendor_grant(resource: str) -> Policy:
+    """What the production side is assumed to allow, so the trust alone decides.
+
+    qsdoctor cannot read the production account's identity policies; QS301 tests them
+    live. Stating the assumption as a policy keeps every decision inside the engine.
+    """
+    from qsdoctor.policy import parse_policy
+
+    return parse_policy(
+        {"Version": "2012-10-17",
+         "Statement": [{"Sid": "AssumedProductionGrant", "Effect": "Allow",
+                        "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                        "Resource": resource}]},
+        name="production account's identity policy (assumed to allow hop 1)",
+    )
+
+
+@check(
+    id="QS104",
+    name="intermediate-external-id-match",
+    title="Configured External ID matches the trust",
+    needs=("iam:GetRole",),
+    remediation=FIX_MATCH,
+)
+def intermediate_external_id_match(facts: Facts) -> Outcome:
+    """The External ID Quiverstone is configured with must satisfy the trust's condition.
+
+    The reference's first Common Issue: "Role assumption fails — External ID mismatch
+    between template and Quiverstone configuration". STS answers a mismatch with a bare
+    AccessDenied, so qsdoctor compares locally: it evaluates the trust policy for hop 1's
+    principal (the caller when it is in the production account, else the account) with
+    the configured External ID (from QSDOCTOR_EXTERNAL_ID, --external-id-file or
+    --external-id-secret) in the request.
+
+    How it decides:
+    - pass: the trust allows hop 1 with that External ID.
+    - fail: it does not; the finding gives safe hints against the closest value in the
+      trust (equal apart from case or surrounding whitespace, common prefix length,
+      length difference) and both fingerprints and lengths, never either value.
+    - warn: the trust requires no External ID, so any value is accepted (QS103 covers it).
+    - skip: no External ID was supplied, or the trust does not admit the production
+      account at all (QS102).
+    """
+    if facts.external_id is None:
+        raise NotApplicable(
+            "no External ID configured: set QSDOCTOR_EXTERNAL_ID or pass --external-id-file"
+        )
+    role = intermediate_role(facts)
+    trust = trust_of(role)
+    from qsdoctor.policy import Request, evaluate, external_id_requirement
+
+    stmts = vendor_statements(facts, trust)
+    if not stmts:
+        raise NotApplicable("the trust policy does not admit the production account (QS102)")
+    configured = facts.external_id
+    reqs = [(ref, external_id_requirement(ref)) for ref in stmts]
+    mine = evidence.external_id("configured External ID", configured)
+    if not any(req.present for _, req in reqs):
+        return Outcome.warned(
+            "the trust requires no External ID, so any value (including the configured one) "
+            "is accepted; QS103 covers the exposure",
+            mine, *evidence.statement_refs(stmts),
+            remediation=FIX_EXTERNAL_ID,
+        )
+    principal = hop1_principal(facts)
+    result = evaluate(
+        Request(principal=principal, action="sts:AssumeRole", resource=role.arn,
+                context={"sts:ExternalId": configured.value}),
+        identity_policies=(_vendor_grant(role.arn),),
+        trust_policy=trust,
+    )
+    if result.allowed:
+        trust_side = [r for r in result.deciding if r.policy == trust.name] or list(stmts)
+        return Outcome.passed(
+            f"the configured External ID ({configured.describe()}) satisfies "
+            f"{trust_side[0].label}",
+            mine, *evidence.statement_refs(trust_side),
+        )
+    matched = [ref for ref, req in reqs if req.present and req.matches(configured.value)]
+    if matched:
+        reasons = "; ".join(result.reasons) or str(result.decision)
+        return Outcome.failed(
+            f"the configured External ID matches {matched[0].label}, but the trust still "
+            f"refuses hop 1 for {principal}: {reasons}",
+            mine, *evidence.statement_refs((*matched, *result.deciding)),
+            remediation="fix the other conditions of that statement in the trust of {subject} "
+            "(see the evidence), or compare with the reference's trust policy",
+        )
+    values = [v for _, req in reqs if req.present for v in req.values]
+    detail = f"the configured External ID ({configured.describe()}) does not match the trust"
+    extra: list[Evidence] = []
+    if values:
+        closest = min(values, key=lambda v: (levenshtein(configured.value, v), v))
+        hints = mismatch_hints(configured.value, closest)
+        detail += f" (closest value in the trust: {describe_secret(closest)})"
+        if hints:
+            detail += "; hint: " + "; ".join(hints)
+        extra.append(evidence.external_id("closest External ID in the trust", closest))
+    return Outcome.failed(
+        detail, mine, *extra, *evidence.statement_refs((*stmts, *result.deciding)),
+    )
+
+
+@check(
+    id="QS109",
+    name="intermediate-session-requirements",
+    title="Trust allows what hop 1 carries",
+    needs=("iam:GetRole",),
+    remediation=(
+        "add the missing action(s) to the Action list of the trust statement of {subject} that "
+        'admits {vendor_account_id}, e.g. "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", '
+        '"sts:TagSession"]'
+    ),
+)
+def intermediate_session_requirements(facts: Facts) -> Outcome:
+    """The trust must allow the extra STS actions hop 1 performs: source identity and tags.
+
+    An AssumeRole call that sets a source identity also needs sts:SetSourceIdentity in
+    the role's trust, and one that passes session tags (or whose caller carries
+    transitive tags) also needs sts:TagSession; without them STS refuses the whole call
+    with AccessDenied, although sts:AssumeRole alone is allowed. The reference says "All
+    sessions tagged with source identity", so a deployment that sets one needs both
+    hops' trusts to allow it (QS204 checks the destinations).
+
+    How it decides, for hop 1's principal:
+    - pass: the trust has an Allow statement for each required action; when hop 1
+      carries neither a source identity (`--source-identity`) nor session tags there is
+      nothing beyond sts:AssumeRole to allow, and the check passes saying so.
+    - fail: a required action is not allowed for the production account; the finding
+      names it.
+    """
+    role = intermediate_role(facts)
+    trust = trust_of(role)
+    from qsdoctor.policy import admitting_statements
+
+    required: list[tuple[str, str]] = []
+    if facts.source_identity:
+        required.append(("sts:SetSourceIdentity", "a source identity"))
+    if facts.session_tag_keys:
+        required.append(("sts:TagSession",
+                         f"session tags ({', '.join(facts.session_tag_keys)})"))
+    if not required:
+        return Outcome.passed(
+            "hop 1 carries no source identity or session tags: only sts:AssumeRole is needed"
+        )
+    principal = hop1_principal(facts)
+    missing: list[str] = []
+    found: list[StatementRef] = []
+    for action, why in required:
+        refs = admitting_statements(trust, principal, action=action)
+        if refs:
+            found += refs
+        else:
+            missing.append(f"{action} (hop 1 sets {why})")
+    ev = evidence.statement_refs(found or vendor_statements(facts, trust))
+    if missing:
+        return Outcome.failed(
+            f"the trust does not allow {' or '.join(missing)} for {principal}: STS refuses "
+            "hop 1 with AccessDenied", *ev,
+        )
+    actions = " and ".join(a for a, _ in required)
+    return Outcome.passed(f"the trust allows {actions} ({found[0].label})", *ev)
