@@ -207,7 +207,8 @@ def validate_external_id(external_id: ExternalId) -> ExternalId:
     where = f"the External ID from {external_id.source}"
     if not 2 <= len(value) <= EXTERNAL_ID_MAX:
         raise UsageError(
-            f"{where} has {len(value)} characters; STS accepts 2 to {EXTERNAL_ID_MAX}",
+            f"{where} has {len(value)} character{'' if len(value) == 1 else 's'}; "
+            f"STS accepts 2 to {EXTERNAL_ID_MAX}",
             "check that the right value was supplied (an empty variable or file?)",
         )
     if not sts_valid(value):
