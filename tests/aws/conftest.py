@@ -86,3 +86,28 @@ def account_profile() -> Callable[..., str]:
         return name
 
     return make
+
+
+def answer_with_error(
+    events: Any, service: str, operation: str, code: str, message: str = "", status: int = 403
+) -> list[str]:
+    """Make `service:operation` fail with `code` on a session's or client's event system.
+
+    moto does not enforce IAM, so where AWS would deny a read we state its answer by
+    hand: a before-call handler returns the error response, and nothing is sent.
+    Returns the list of answered calls (for counting).
+    """
+    from botocore.awsrequest import AWSResponse
+
+    answered: list[str] = []
+
+    def respond(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        answered.append(operation)
+        parsed = {
+            "Error": {"Code": code, "Message": message or f"{code} for {operation}"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        return AWSResponse("https://example.invalid/", status, {}, None), parsed  # type: ignore[arg-type]
+
+    events.register(f"before-call.{service}.{operation}", respond)
+    return answered
