@@ -293,6 +293,12 @@ def build(endpoint: str, spec: WorldSpec) -> tuple[Identity, ...]:
         cloudtrail.create_trail(
             Name=trail.name, S3BucketName=bucket, IsMultiRegionTrail=trail.multi_region
         )
+        # NOTE: a trail made in the console or by CloudFormation records all management
+        # events by default; moto leaves the selectors empty unless they are set.
+        cloudtrail.put_event_selectors(
+            TrailName=trail.name,
+            EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+        )
         if trail.logging:
             cloudtrail.start_logging(Name=trail.name)
     return tuple(identities)
