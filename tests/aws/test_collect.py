@@ -79,7 +79,8 @@ def test_each_profile_resolves_once_with_its_label(
         ("destination", "dest", DESTINATION),
     ]
     role = facts.intermediate_role
-    assert isinstance(role, Ok) and role.value is not None
+    assert isinstance(role, Ok)
+    assert role.value is not None
     assert role.value.arn == ROLE
     assert role.value.trust_policy == TRUST
     assert isinstance(role.value.permissions, Ok)

@@ -122,7 +122,8 @@ def test_role_with_inline_attached_and_boundary(gateway: AwsGateway) -> None:
 def test_role_without_policies(gateway: AwsGateway) -> None:
     arn = _make_role()
     role = fetch_role(gateway, parse_role_arn(arn))
-    assert isinstance(role, Ok) and role.value is not None
+    assert isinstance(role, Ok)
+    assert role.value is not None
     perms = role.value.permissions
     assert isinstance(perms, Ok)
     assert (perms.value.inline, perms.value.attached, perms.value.boundary) == ((), (), None)
@@ -173,7 +174,8 @@ def test_denied_policy_read_keeps_the_role_and_names_the_call(
     arn = _full_role()
     answer_with_error(gateway.client("iam").meta.events, "iam", operation, "AccessDenied")
     role = fetch_role(gateway, parse_role_arn(arn))
-    assert isinstance(role, Ok) and role.value is not None
+    assert isinstance(role, Ok)
+    assert role.value is not None
     assert role.value.trust_policy == TRUST
     perms = role.value.permissions
     assert isinstance(perms, Unavailable)
