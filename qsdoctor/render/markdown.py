@@ -12,15 +12,20 @@ from qsdoctor.models import Finding, Report, Status
 from qsdoctor.render.base import SYMBOLS, explain_hint, header_line, summary_line
 
 
-def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+def text(value: str) -> str:
+    """Prose safe in Markdown: AWS text like "<not authorized>" must not become HTML."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def code(text: str) -> str:
+def cell(value: str) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, newlines folded."""
+    return value.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def code(value: str) -> str:
     """An inline code span (ARNs, IDs); backticks inside are not expected but handled."""
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}" if text else ""
+    fence = "``" if "`" in value else "`"
+    return f"{fence}{value}{fence}" if value else ""
 
 
 class MarkdownRenderer:
@@ -47,8 +52,8 @@ class MarkdownRenderer:
             w("| status | ID | check | subject | result |\n|---|---|---|---|---|\n")
             for f in report.findings:
                 w(
-                    f"| {SYMBOLS[f.status]} {f.status} | {f.id} | {cell(f.title)} "
-                    f"| {cell(code(f.subject))} | {cell(f.detail)} |\n"
+                    f"| {SYMBOLS[f.status]} {f.status} | {f.id} | {cell(text(f.title))} "
+                    f"| {cell(code(f.subject))} | {cell(text(f.detail))} |\n"
                 )
         problems = [f for f in report.findings if f.status not in (Status.PASS, Status.SKIP)]
         if problems:
@@ -59,12 +64,12 @@ class MarkdownRenderer:
     @staticmethod
     def _details(f: Finding, out: TextIO) -> None:
         w = out.write
-        w(f"\n### {SYMBOLS[f.status]} {f.id} {f.title}\n\n")
+        w(f"\n### {SYMBOLS[f.status]} {f.id} {text(f.title)}\n\n")
         w(f"- **Status:** {f.status}\n- **Subject:** {code(f.subject)}\n\n")
-        w(f"{f.detail}\n\n")
+        w(f"{text(f.detail)}\n\n")
         if f.remediation:
-            w(f"**Fix:** {f.remediation} ({code(explain_hint(f))})\n")
+            w(f"**Fix:** {text(f.remediation)} ({code(explain_hint(f))})\n")
         if f.evidence:
             w("\nEvidence:\n\n")
             for e in f.evidence:
-                w(f"- {e.kind}: {e.summary}\n")
+                w(f"- {e.kind}: {text(e.summary)}\n")
