@@ -71,7 +71,7 @@ def vendor_statements(facts: Facts, trust: Policy) -> tuple[StatementRef, ...]:
 
 
 def _describe(entry: PrincipalEntry) -> str:
-    kind = "unique ID (deleted entity)" if entry.kind == "unique-id" else entry.kind
+    kind = "unique ID of a deleted principal" if entry.kind == "unique-id" else entry.kind
     return f"{entry.value} ({kind})"
 
 
@@ -146,8 +146,8 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         instead = f"; it admits {', '.join(others)}" if others else ""
         reason = f"does not admit the production account {vendor}{instead}"
         if stale:
-            reason += (" (unique IDs such as "
-                       f"{stale[0].value} mean the trusted principal was deleted and re-created)")
+            reason += ("; IAM shows a unique ID once the principal it named was deleted, and "
+                       "it never matches again")
         fails.append(f"the trust policy {reason}")
         shown += [e.statement for e in allow]
     if admitted and stale:
@@ -159,7 +159,8 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         shown += [e.statement for e in extras]
     ev = evidence.statement_refs(shown)
     if fails:
-        detail = "; ".join([*fails, *([admitted] if admitted else []), *warns])
+        also = [f"the trust {admitted} as well"] if admitted else []
+        detail = "; ".join([*fails, *also, *warns])
         return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)))
     if warns:
         return Outcome.warned(

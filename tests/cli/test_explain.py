@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from qsdoctor.cli import app
 from qsdoctor.checks.registry import load_all
+from qsdoctor.cli import app
 
 runner = CliRunner()
 
