@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qsdoctor.policy.document import Policy, Statement
-from qsdoctor.policy.identities import Caller, parse_caller, principal_matches
+from qsdoctor.policy.identities import Caller, PrincipalKind, parse_caller, principal_matches
 from qsdoctor.policy.matching import action_matches
 from qsdoctor.policy.model import PrincipalEntry, StatementRef
 
@@ -43,11 +45,32 @@ def statement_admits(stmt: Statement, caller: Caller) -> bool:
     nobody (a trust policy must name its principals)."""
     if stmt.principals is None:
         return False
-    hit = any(
-        principal_matches(t, v, k, caller)
-        for (t, v), k in zip(stmt.principals, stmt.principal_kinds, strict=True)
-    )
-    return not hit if stmt.not_principal else hit
+    pairs = tuple(zip(stmt.principals, stmt.principal_kinds, strict=True))
+    if stmt.not_principal:
+        return not _exempt(pairs, caller)
+    return any(principal_matches(t, v, k, caller) for (t, v), k in pairs)
+
+
+def _exempt(pairs: tuple[tuple[tuple[str, str], PrincipalKind], ...], caller: Caller) -> bool:
+    """NotPrincipal exempts a caller only when every identity it acts as is listed: a
+    session needs its session ARN, its role ARN and its account; a user its ARN and
+    account.
+
+    NOTE: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+    """
+    if any(k.kind == "wildcard" for _, k in pairs):
+        return True
+    levels: list[Callable[[str, str, PrincipalKind], bool]] = []
+    if caller.account is not None:
+        levels.append(lambda _t, _v, k: k.kind == "account" and k.account == caller.account)
+    if caller.kind == "assumed-role":
+        levels.append(lambda _t, v, k: k.kind == "assumed-role" and v == caller.arn)
+        levels.append(lambda t, v, k: k.kind == "role" and principal_matches(t, v, k, caller))
+    elif caller.kind in ("user", "role"):
+        levels.append(lambda _t, v, k: k.kind == caller.kind and v == caller.arn)
+    elif caller.kind in ("service", "federated", "other"):
+        levels.append(lambda t, v, k: principal_matches(t, v, k, caller))
+    return all(any(level(t, v, k) for (t, v), k in pairs) for level in levels)
 
 
 def names_caller_directly(stmt: Statement, caller: Caller) -> bool:
