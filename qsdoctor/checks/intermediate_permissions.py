@@ -113,8 +113,12 @@ def intermediate_assume_permission(facts: Facts, dest: Destination) -> Outcome:
             "{intermediate_arn}, or remove the boundary",
         )
     note = layer.note if layer is not None else "; ".join(result.reasons)
+    detail = f"no statement in the policies of {role.name} allows sts:AssumeRole on {dest.arn}"
+    if "except for its conditions" in note:
+        detail += ": " + note.split(": ", 1)[-1]
     return Outcome.failed(
-        f"no policy of {role.name} allows sts:AssumeRole on {dest.arn}: {note}",
+        detail,
+        evidence.note(note),
         *(evidence.named_policy(p) for p in perms.identity_policies),
     )
 
@@ -196,9 +200,16 @@ def intermediate_scope(facts: Facts) -> Outcome:
     misfits = [d.arn for d in facts.destinations if not _fits(scope, d.arn)]
     allowed = ", ".join(scope.resources) or "nothing"
     if misfits:
+        wanted = sorted({_role_name(arn) for arn in misfits})
         return Outcome.warned(
             f"scope {scope.kind} allows {allowed}, which does not include "
             f"{', '.join(misfits)}", *ev, title=title,
+            remediation=(
+                "make scope and destinations agree: redeploy trusted-intermediate-role.yaml with "
+                f"pDestinationRoleName={wanted[0]} (and pDestinationAccountId for "
+                "specific-account-and-role), or deploy the destination roles under the name the "
+                "scope allows" + (f" ({', '.join(scope.role_names)})" if scope.role_names else "")
+            ),
         )
     fit = f"; all {len(facts.destinations)} destination(s) fit" if facts.destinations else ""
     return Outcome.passed(f"{role.name} may assume {SCOPE_WORDS.get(scope.kind, scope.kind)}: "

@@ -104,6 +104,16 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
     - warn: the trust also admits principals other than the production account, or holds
       stale unique IDs next to a working entry.
     - pass: the production account is admitted, by account or by a named principal.
+    - warn: only specific production principals are trusted and the caller qsdoctor runs
+      as is not one of them.
+
+    A minimal correct trust (the reference's, with your pExternalId):
+
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::684035162433:root"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"sts:ExternalId": "<pExternalId>"}}}]}
     """
     role = intermediate_role(facts)
     trust = trust_of(role)
@@ -127,9 +137,12 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         refs = [e.statement for e in wildcards]
         shown += refs
         conditioned = any(r.statement.get("Condition") for r in refs)
-        what = "NotPrincipal" if all(e.negated for e in wildcards) else "a wildcard principal"
+        if all(e.negated for e in wildcards):
+            what = "uses NotPrincipal with Allow: every principal it does not list"
+        else:
+            what = "allows a wildcard principal: any principal"
         fails.append(
-            f"{refs[0].label} allows {what}: any AWS account may assume the role"
+            f"{refs[0].label} {what}, in any AWS account, may assume the role"
             + (" whenever its conditions hold (conditions do not replace a named principal)"
                if conditioned else "")
         )
@@ -140,6 +153,9 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         shown += [e.statement for e in specific]
         names = ", ".join(e.value for e in specific)
         admitted = f"admits only specific principals of the production account: {names}"
+        caller = hop1_principal(facts)
+        if not caller.endswith(":root") and not admitting_statements(trust, caller):
+            warns.append(f"the caller {caller} is not one of them, so its hop 1 is refused")
     else:
         admitted = ""
         others = [_describe(e) for e in allow if e not in wildcards]

@@ -290,3 +290,25 @@ def test_qs109_passes_when_the_trust_allows_both() -> None:
 def test_qs109_skips_when_the_role_is_missing() -> None:
     f = one("QS109", facts(intermediate_role=Ok(None), source_identity="jdoe"))
     assert f.status is Status.SKIP
+
+
+def test_qs102_a_deny_with_a_wildcard_principal_is_fine() -> None:
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    f = one("QS102", with_role(trust=two_statements(deny)))
+    assert f.status is Status.PASS
+
+
+def test_qs102_fails_on_not_principal_with_allow() -> None:
+    trust = trust_with(Principal=None,
+                       NotPrincipal={"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"})
+    f = one("QS102", with_role(trust=trust))
+    assert f.status is Status.FAIL
+    assert "NotPrincipal" in f.detail
+
+
+def test_qs102_warns_when_the_caller_is_not_the_trusted_vendor_principal() -> None:
+    principal = {"AWS": f"arn:aws:iam::{VENDOR}:role/Platform"}
+    f = one("QS102", with_role(trust=trust_with(Principal=principal)))
+    assert f.status is Status.WARN
+    assert "Support/jdoe" in f.detail
