@@ -65,6 +65,19 @@ def redact_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Text with every occurrence of a secret value replaced by its fingerprint.
+
+    A last line of defence for messages built from other code (engine reasons, AWS
+    error text) that might quote a condition value. Values under 4 characters are left
+    alone: they would mangle ordinary words, and STS-valid IDs that short are rare.
+    """
+    for value in sorted(set(secrets), key=len, reverse=True):
+        if len(value) >= 4 and value in text:
+            text = text.replace(value, f"<redacted External ID {fingerprint(value)}>")
+    return text
+
+
 def redact_policy(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a policy document with External ID condition values fingerprinted."""
     out = copy.deepcopy(dict(document))

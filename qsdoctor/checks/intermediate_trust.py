@@ -370,7 +370,8 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
         )
     matched = [ref for ref, req in reqs if req.present and req.matches(configured.value)]
     if matched:
-        reasons = "; ".join(result.reasons) or str(result.decision)
+        secrets = [configured.value, *(v for _, req in reqs for v in req.values)]
+        reasons = evidence.scrub("; ".join(result.reasons) or str(result.decision), secrets)
         return Outcome.failed(
             f"the configured External ID matches {matched[0].label}, but the trust still "
             f"refuses hop 1 for {principal}: {reasons}",

@@ -62,3 +62,11 @@ def test_external_id_evidence_shows_length_and_fingerprint_only() -> None:
     assert SECRET not in json.dumps(ev.to_dict())
     assert ev.data["length"] == len(SECRET)
     assert ev.data["fingerprint"] == fingerprint(SECRET)
+
+
+def test_scrub_replaces_secrets_but_not_short_values() -> None:
+    text = f"condition sts:ExternalId = {SECRET} failed; ab"
+    out = evidence.scrub(text, [SECRET, "ab"])
+    assert SECRET not in out
+    assert fingerprint(SECRET) in out
+    assert out.endswith("; ab")
