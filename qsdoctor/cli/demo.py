@@ -72,6 +72,8 @@ def demo(
         raise typer.Exit(2) from None
     try:
         from qsdoctor.sandbox.server import SandboxServer
+
+        server = SandboxServer()
     except ImportError:
         err.print(
             "qsdoctor: error: the demo needs moto and werkzeug — "
@@ -86,7 +88,7 @@ def demo(
     )
     err.print(escape(chosen.explanation), soft_wrap=True)
     err.print("[dim]Starting the sandbox (three accounts on moto, on 127.0.0.1)…[/dim]")
-    with SandboxServer() as server, tempfile.TemporaryDirectory(prefix="qsdoctor-demo-") as d:
+    with server, tempfile.TemporaryDirectory(prefix="qsdoctor-demo-") as d:
         loaded = server.load(chosen, Path(d))
         args = [*chosen.check_args(), "--output", output.value, *(["-v"] * verbose)]
         err.print(f"[dim]$ qsdoctor {escape(' '.join(args))}[/dim]", soft_wrap=True)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
-_VAR = re.compile(r"\$\{([A-Z_]+)\}")
+_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _NAMESPACE = uuid.UUID("6f1c8f8e-2b1c-4c55-9d7e-5a8d1e3c0b42")
 MAX_RESULTS = 50
 LOOKUP_KEYS = frozenset(

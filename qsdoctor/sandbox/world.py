@@ -238,27 +238,40 @@ class Identity:
     secret_access_key: str = field(repr=False)
 
 
-def _client(endpoint: str, service: str, account: str) -> Any:
-    import boto3
+class _Clients:
+    """Plain boto3 clients steered to one account each; one session, so models load once."""
 
-    session = boto3.session.Session(
-        aws_access_key_id="sandbox-builder",
-        aws_secret_access_key="sandbox-builder",
-        region_name=REGION,
-    )
-    client: Any = session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+    def __init__(self, endpoint: str) -> None:
+        import boto3
 
-    def to_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account
+        self._endpoint = endpoint
+        self._session = boto3.session.Session(
+            aws_access_key_id="sandbox-builder",
+            aws_secret_access_key="sandbox-builder",
+            region_name=REGION,
+        )
+        self._made: dict[tuple[str, str], Any] = {}
 
-    client.meta.events.register("before-sign", to_account)
-    return client
+    def __call__(self, service: str, account: str) -> Any:
+        key = (service, account)
+        if key not in self._made:
+            client: Any = self._session.client(  # type: ignore[call-overload]
+                service, endpoint_url=self._endpoint
+            )
+
+            def to_account(request: Any, **_: Any) -> None:
+                request.headers["x-moto-account-id"] = account
+
+            client.meta.events.register("before-sign", to_account)
+            self._made[key] = client
+        return self._made[key]
 
 
 def build(endpoint: str, spec: WorldSpec) -> tuple[Identity, ...]:
     """Create the world on a (freshly reset) sandbox server; return the users' keys."""
+    _client = _Clients(endpoint)
     for role in spec.roles:
-        iam = _client(endpoint, "iam", role.account)
+        iam = _client("iam", role.account)
         iam.create_role(
             RoleName=role.name,
             Path=role.path,
@@ -271,7 +284,7 @@ def build(endpoint: str, spec: WorldSpec) -> tuple[Identity, ...]:
             )
     identities = []
     for user in spec.users:
-        iam = _client(endpoint, "iam", user.account)
+        iam = _client("iam", user.account)
         iam.create_user(UserName=user.name)
         iam.put_user_policy(
             UserName=user.name, PolicyName="Access", PolicyDocument=json.dumps(user.policy)
@@ -288,8 +301,8 @@ def build(endpoint: str, spec: WorldSpec) -> tuple[Identity, ...]:
         )
     for trail in spec.trails:
         bucket = f"{trail.name}-{trail.account}"
-        _client(endpoint, "s3", trail.account).create_bucket(Bucket=bucket)
-        cloudtrail = _client(endpoint, "cloudtrail", trail.account)
+        _client("s3", trail.account).create_bucket(Bucket=bucket)
+        cloudtrail = _client("cloudtrail", trail.account)
         cloudtrail.create_trail(
             Name=trail.name, S3BucketName=bucket, IsMultiRegionTrail=trail.multi_region
         )
