@@ -9,12 +9,16 @@ finding), and raises only `AwsCallFailed`, carrying an `AwsCallError`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import boto3
+import botocore.session
+from botocore import xform_name
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -116,6 +120,26 @@ def retrying_factory(
     return make
 
 
+_MODELS_LOCK = threading.Lock()
+
+
+@functools.cache
+def operation_permission(service: str, method: str) -> str:
+    """The IAM action for a client method, e.g. ("iam", "get_role") -> "iam:GetRole".
+
+    Read from botocore's service model, so no client (and no credentials) is needed.
+    """
+    with _MODELS_LOCK:
+        model = _botocore_session().get_service_model(service)
+    by_method = {xform_name(op): op for op in model.operation_names}
+    return permission(model.service_name, by_method.get(method, method))
+
+
+@functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
 def _redact(text: str, secrets: Sequence[str]) -> str:
     for s in secrets:
         if s:
@@ -169,16 +193,20 @@ class AwsGateway:
             return self._clients[key]
 
     def precreate(self, services: Sequence[str], region: str | None = None) -> None:
-        """Create clients up front, before work fans out to threads."""
+        """Create clients up front, before work fans out to threads.
+
+        A client that cannot be made yet (credentials failing to resolve) is left for
+        `call`, which reports why as an AwsCallFailed.
+        """
         for s in services:
-            self.client(s, region)
+            with contextlib.suppress(BotoCoreError):
+                self.client(s, region)
 
     def permission(self, service: str, method: str, region: str | None = None) -> str:
         """ "iam:GetRole" for ("iam", "get_role"): the IAM action, not the signing name
         (CloudWatch signs as "monitoring" but its actions are "cloudwatch:...")."""
-        meta = self.client(service, region).meta
-        api = meta.method_to_api_mapping.get(method, method)
-        return permission(meta.service_model.service_name, api)
+        del region  # the action is the same in every region
+        return operation_permission(service, method)
 
     def call(
         self,
@@ -190,13 +218,16 @@ class AwsGateway:
         retrying: Retrying | None = None,
         **params: Any,
     ) -> dict[str, Any]:
-        """One API call, retried on throttling/faults; raises AwsCallFailed otherwise."""
-        client = self.client(service, region)
-        fn = getattr(client, method)
+        """One API call, retried on throttling/faults; raises AwsCallFailed otherwise.
+
+        Credentials are resolved when the client is made (credential_process, SSO), so
+        that happens inside the error handling too: a failing login is data, not a crash.
+        """
         operation = self.permission(service, method, region)
         if self._on_call:
             self._on_call(service, method)
         try:
+            fn = getattr(self.client(service, region), method)
             for attempt in retrying or self._retrying():
                 with attempt:
                     result: dict[str, Any] = fn(**params)
