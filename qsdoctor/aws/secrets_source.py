@@ -65,16 +65,19 @@ def read_secret_external_id(
 
 
 def _external_id_from(text: str, secret_arn: str) -> str:
-    """The secret string itself, or the External ID inside it when it is a JSON object."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return stripped
+    """The secret string itself, or the External ID inside it when it is a JSON object.
+
+    A plain value is returned exactly as stored, stray whitespace included: STS
+    would receive it that way too, and input validation reports it (safely).
+    """
+    if not text.strip().startswith("{"):
+        return text
     try:
-        data = json.loads(stripped)
+        data = json.loads(text)
     except json.JSONDecodeError:
-        return stripped
+        return text
     if not isinstance(data, dict):
-        return stripped
+        return text
     for key in EXTERNAL_ID_KEYS:
         if isinstance(data.get(key), str):
             return str(data[key])

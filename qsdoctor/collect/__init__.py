@@ -24,8 +24,6 @@ from qsdoctor.models import AwsCallError, Fetched, Ok, Skipped, Unavailable
 
 __all__ = ["CollectContext", "collect"]
 
-Label = str
-
 
 def collect(
     config: CheckConfig,
