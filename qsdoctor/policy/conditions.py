@@ -130,6 +130,14 @@ def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | 
         return None
 
 
+@lru_cache(maxsize=4096)
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
 def _compare(base: str, left: float, right: float) -> bool:
     if base.endswith("LessThanEquals"):
         return left <= right
@@ -162,11 +170,13 @@ def value_matches(base: str, family: str, pattern: str, value: str) -> bool:
         return left is not None and right is not None and _compare(base, left, right)
     if family == "ip":
         network = parse_network(pattern)
-        try:
-            address = ipaddress.ip_address(value.strip())
-        except ValueError:
-            return False
-        return network is not None and address.version == network.version and (address in network)
+        address = parse_address(value)
+        return (
+            network is not None
+            and address is not None
+            and address.version == network.version
+            and (address in network)
+        )
     if family == "binary":
         return pattern == value
     return False
@@ -175,7 +185,7 @@ def value_matches(base: str, family: str, pattern: str, value: str) -> bool:
 def condition_values(cond: Condition, context: Context, variables: bool) -> tuple[str, ...]:
     """The condition's values with policy variables substituted (unresolvable ones
     dropped: they match nothing)."""
-    if not variables or not any("${" in v for v in cond.values):
+    if not variables or not cond.has_variables:
         return cond.values
     out: list[str] = []
     for value in cond.values:
@@ -208,6 +218,23 @@ def condition_holds(cond: Condition, context: Context, *, variables: bool = True
         if cond.set_op == "ForAnyValue":
             return False
         return cond.if_exists or cond.negated
+    static = not (variables and cond.has_variables)
+    if static:
+        known = cond.memo.get(request)
+        if known is not None:
+            return known
+    result = _present(cond, family, values, request)
+    if static:
+        if len(cond.memo) >= 1024:
+            cond.memo.clear()
+        cond.memo[request] = result
+    return result
+
+
+def _present(
+    cond: Condition, family: str, values: tuple[str, ...], request: tuple[str, ...]
+) -> bool:
+    """The condition's result when the key is in the request."""
     base = POSITIVE.get(cond.base, cond.base)
 
     def one(value: str) -> bool:

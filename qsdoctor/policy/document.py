@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qsdoctor.errors import PolicyError
@@ -109,6 +109,11 @@ class Condition:
     set_op: str | None
     negated: bool
     family: str | None  # None: an operator AWS does not have; it never matches
+    has_variables: bool = False
+    #: request values -> result, filled by the evaluator (values without variables only)
+    memo: dict[tuple[str, ...], bool] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,10 @@ class Statement:
     conditions: tuple[Condition, ...]
     principal_kinds: tuple[PrincipalKind, ...] = ()
     has_resource_variables: bool = False
+    #: ("action" | "resource", name) -> applies, filled by the evaluator
+    memo: dict[tuple[str, str], bool] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -178,6 +187,7 @@ def condition_from(operator: str, key: str, raw: Any, where: str) -> Condition:
         set_op=set_op,
         negated=base in NEGATED_OPERATORS,
         family=family,
+        has_variables=any("${" in v for v in values),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qsdoctor.policy.conditions import (
     Context,
@@ -34,6 +35,7 @@ from qsdoctor.policy.principals import (
     action_applies,
     names_caller_directly,
     names_session_or_user,
+    remember,
     statement_admits,
 )
 
@@ -65,6 +67,18 @@ class _Scan:
 def _resource_applies(stmt: Statement, resource: str, ctx: Context, variables: bool) -> bool:
     if stmt.resources is None:
         return True
+    if not (variables and stmt.has_resource_variables):
+        key = ("resource", resource)
+        known = stmt.memo.get(key)
+        if known is None:
+            known = _resource_match(stmt, resource, ctx, variables)
+            remember(stmt.memo, key, known)
+        return known
+    return _resource_match(stmt, resource, ctx, variables)
+
+
+def _resource_match(stmt: Statement, resource: str, ctx: Context, variables: bool) -> bool:
+    assert stmt.resources is not None
     hit = False
     for written in stmt.resources:
         pattern = written
@@ -103,10 +117,14 @@ def _scan(
             )
             if check_principal and not statement_admits(stmt, caller):
                 continue
-            failing = tuple(
-                f"{c.operator} on {c.key}"
-                for c in stmt.conditions
-                if not condition_holds(c, ctx, variables=variables)
+            failing = (
+                tuple(
+                    f"{c.operator} on {c.key}"
+                    for c in stmt.conditions
+                    if not condition_holds(c, ctx, variables=variables)
+                )
+                if stmt.conditions
+                else ()
             )
             if failing:
                 if stmt.allow:
@@ -137,6 +155,7 @@ def _request_context(request: Request, caller: Caller, resource_account: str | N
     return ctx
 
 
+@lru_cache(maxsize=1024)
 def _resource_account(resource: str) -> str | None:
     parts = resource.split(":", 5)
     if len(parts) == 6 and ACCOUNT_RE.fullmatch(parts[4]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ACCOUNT_RE = re.compile(r"\d{12}")
 UNIQUE_ID_RE = re.compile(r"(AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ASIA|AKIA)[A-Z0-9]{4,}")
@@ -84,6 +85,7 @@ class Caller:
     user_name: str | None = None
 
 
+@lru_cache(maxsize=1024)
 def parse_caller(principal: str, principal_role_arn: str | None = None) -> Caller:
     """Describe the caller; `"ACCT"` is taken as that account's root ARN."""
     if ACCOUNT_RE.fullmatch(principal):

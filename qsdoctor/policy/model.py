@@ -63,13 +63,19 @@ class StatementRef:
     sid: str | None
     effect: str
     statement: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    _label: str = field(init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.sid:
+            label = f'statement "{self.sid}" (#{self.index + 1}) of {self.policy}'
+        else:
+            label = f"statement #{self.index + 1} of {self.policy}"
+        object.__setattr__(self, "_label", label)
 
     @property
     def label(self) -> str:
         """Human wording, counting statements from 1 as people do."""
-        if self.sid:
-            return f'statement "{self.sid}" (#{self.index + 1}) of {self.policy}'
-        return f"statement #{self.index + 1} of {self.policy}"
+        return self._label
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in simulate output and finding evidence."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from qsdoctor.policy.document import Policy, Statement
 from qsdoctor.policy.identities import Caller, PrincipalKind, parse_caller, principal_matches
 from qsdoctor.policy.matching import action_matches
 from qsdoctor.policy.model import PrincipalEntry, StatementRef
+
+#: Per-statement memo size: enough for every action/resource of a scan, bounded for batches.
+MEMO_LIMIT = 1024
 
 
 def principal_entries(policy: Policy) -> tuple[PrincipalEntry, ...]:
@@ -36,8 +40,21 @@ def principal_entries(policy: Policy) -> tuple[PrincipalEntry, ...]:
 
 def action_applies(stmt: Statement, action: str) -> bool:
     """Action / NotAction against one action name."""
+    key = ("action", action)
+    known = stmt.memo.get(key)
+    if known is not None:
+        return known
     hit = any(action_matches(p, action) for p in stmt.actions)
-    return not hit if stmt.not_action else hit
+    applies = not hit if stmt.not_action else hit
+    remember(stmt.memo, key, applies)
+    return applies
+
+
+def remember(memo: dict[Any, bool], key: Any, value: bool) -> None:
+    """Store a memoised answer, keeping the memo small."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
 
 
 def statement_admits(stmt: Statement, caller: Caller) -> bool:
