@@ -214,8 +214,8 @@ def delay_note(trail: TrailFacts, attempts: Iterable[AssumeAttempt]) -> str | No
                 f"the live hop at {_short(attempt.attempted_at)} is within "
                 f"{int(DELAY_MARGIN.total_seconds() // 60)} min of the window's end: CloudTrail "
                 f"delivers about {int(DELIVERY_DELAY.total_seconds() // 60)} min after a call "
-                "(no guarantee), so its record may not be here yet — 'no failures' proves "
-                "nothing about it; rerun later"
+                "(no guarantee), so its record may not be here yet: a clean trail right "
+                "after a live hop proves nothing; rerun in a few minutes"
             )
     return None
 
