@@ -1,0 +1,69 @@
+"""`qsdoctor demo` as a user runs it: the list, a scenario end to end, and without the extra."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from e2e_support import run_qsdoctor
+
+from qsdoctor.sandbox.scenarios import SCENARIOS
+
+pytestmark = pytest.mark.e2e
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(NO_COLOR="1", COLUMNS="200")
+    return env
+
+
+def test_list_names_every_scenario_with_its_expectations() -> None:
+    run = run_qsdoctor(["demo", "--list"], _env())
+    assert run.code == 0
+    lines = run.stdout.splitlines()
+    for scenario in SCENARIOS:
+        (line,) = [i for i, text in enumerate(lines) if text.startswith(f"{scenario.name} ")]
+        assert scenario.summary in lines[line]
+        assert f"exit {scenario.expected_exit}" in lines[line + 1]
+
+
+def test_demo_runs_check_on_the_scenario() -> None:
+    run = run_qsdoctor(["demo", "--scenario", "destination-trust-all", "--output", "json"], _env())
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout)  # the report alone is on stdout
+    statuses = {f["id"]: f["status"] for f in report["findings"]}
+    assert statuses["QS202"] == "warn"
+    assert statuses["QS302"] == "pass"
+    assert "destination-trust-all" in run.stderr  # the banner says what is broken
+
+
+def test_demo_exit_code_is_checks() -> None:
+    run = run_qsdoctor(["demo", "-s", "untrusted-vendor"], _env())
+    assert run.code == 1
+    assert "QS102" in run.stdout
+
+
+def test_unknown_scenario_is_exit_2() -> None:
+    run = run_qsdoctor(["demo", "--scenario", "no-such-thing"], _env())
+    assert run.code == 2
+    assert "healthy" in run.stderr
+    assert run.stdout == ""
+
+
+def test_without_the_demo_extra_it_says_how_to_install() -> None:
+    # moto made unimportable, as on a machine without `pip install 'qsdoctor[demo]'`.
+    code = (
+        "import sys; sys.modules['moto'] = None; sys.argv = ['qsdoctor', 'demo'];"
+        "from qsdoctor.cli import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "pip install 'qsdoctor[demo]'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
