@@ -203,9 +203,12 @@ def evaluate(
     if rcps:
         scans["rcp"] = _scan(rcps, request, caller, ctx, principal_check="if-present")
 
-    service_caller = caller.kind in ("service", "federated")
     same_account = caller.account is not None and caller.account == resource_account
     trust = scans.get("trust")
+    # a service or federated principal has no identity policies: the trust alone decides
+    service_caller = (
+        caller.kind in ("service", "federated") and trust is not None and bool(trust.allows)
+    )
     direct = (
         trust is not None
         and same_account

@@ -460,6 +460,9 @@ CASES = {
         (),
         (trust({"Service": "ec2.amazonaws.com"}),),
     ),
+    "pr-service-without-trust-is-not-allowed": Case(
+        "PR", "ec2.amazonaws.com", INTERMEDIATE_ROLE, IMPLICIT, (), None
+    ),
     "pr-service-other": Case(
         "PR",
         "lambda.amazonaws.com",
