@@ -6,16 +6,10 @@ policy decision asks this package; nothing else evaluates policies.
 
 from __future__ import annotations
 
-from qsdoctor.policy.analysis import (
-    ExternalIdRequirement,
-    classify_assume_scope,
-    condition_problems,
-    condition_requirements,
-    external_id_requirement,
-    extra_permissions,
-)
+from qsdoctor.policy.analysis import condition_problems, condition_requirements
 from qsdoctor.policy.document import Policy, Statement, parse_policy
 from qsdoctor.policy.evaluate import evaluate
+from qsdoctor.policy.external_id import ExternalIdRequirement, external_id_requirement
 from qsdoctor.policy.matching import action_matches, arn_matches
 from qsdoctor.policy.model import (
     ConditionRequirement,
@@ -28,6 +22,7 @@ from qsdoctor.policy.model import (
     StatementRef,
 )
 from qsdoctor.policy.principals import admitting_statements, principal_entries
+from qsdoctor.policy.scope import classify_assume_scope, extra_permissions
 
 __all__ = [
     "ConditionRequirement",
