@@ -242,11 +242,15 @@ def _render(results: list[dict[str, Any]], *, batch: bool, verbose: int) -> None
             out.print(
                 f"  [{lstyle}]{lmark}[/{lstyle}] {escape(layer['layer'])}: {escape(layer['note'])}"
             )
+        notes = {layer["note"] for layer in result["layers"]}
         if decision != "allowed":
             for reason in result["reasons"]:
-                out.print(f"  → {escape(reason)}")
+                if reason not in notes:  # the layer lines already said it
+                    out.print(f"  → {escape(reason)}")
         for stmt in result.get("deciding", []):
             out.print(f"  deciding: {escape(stmt['label'])}")
-            if verbose or decision == "explicit_deny":
+            if verbose:
                 body = json.dumps(stmt["statement"], indent=2)
-                out.print("    " + escape(body).replace("\n", "\n    "))
+            else:
+                body = json.dumps(stmt["statement"], separators=(", ", ": "))
+            out.print("    " + escape(body).replace("\n", "\n    "))
