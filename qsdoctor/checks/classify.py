@@ -511,7 +511,9 @@ class LinkContext:
 
 
 def _short(finding: Finding) -> str:
-    return f"{finding.id} — {finding.detail}"
+    """ "QS104 — <the first clause of its detail>": enough to recognise the cause."""
+    head = finding.detail.split("; ", 1)[0]
+    return f"{finding.id} — {head}"
 
 
 def _recently_created(ctx: LinkContext, window: timedelta = timedelta(minutes=5)) -> bool:
@@ -680,7 +682,9 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
         first = causes[0]
         parts.append(f"most likely cause: {_short(first)}")
         if len(causes) > 1:
-            parts.append("also failing on this link: " + ", ".join(f.id for f in causes[1:]))
+            parts.append("other causes on this link: " + ", ".join(f.id for f in causes[1:]))
+        else:
+            parts.append("nothing else on this link fails")
         remediation = first.remediation or f"fix {first.id} (qsdoctor explain {first.id})"
         evidence.extend(
             Evidence(
@@ -701,8 +705,8 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
                 + "; ".join(dict.fromkeys(f"{f.id}: {f.detail}" for f in unverified))
             )
             remediation = (
-                "give qsdoctor read access to the role's account so the static checks can "
-                f"decide ({names}), then look at {where}"
+                f"let the static checks decide ({names}: each says what it needs), then, if "
+                f"none fails, look at {where}"
             )
         else:
             parts.append(
@@ -711,9 +715,12 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
             )
             remediation = access
         if failure.kind.is_denial:
-            parts.append(PROPAGATION_HINT)
-    if causes and _recently_created(ctx):
-        parts.append("the role was created minutes ago: " + PROPAGATION_HINT)
+            parts.append(
+                "the role was created minutes ago and IAM may not have propagated it yet: "
+                "retry in 1-2 minutes"
+                if _recently_created(ctx)
+                else PROPAGATION_HINT
+            )
     return Diagnosis(
         failure=failure,
         causes=tuple(causes),

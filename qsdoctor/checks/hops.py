@@ -101,13 +101,14 @@ def _judge(attempt: AssumeAttempt, prior: Prior, ctx: LinkContext, *, name: str)
                     )
                     for f in found
                 ),
-                title=f"{name} succeeded, contradicting {', '.join(f.id for f in found)}",
+                title=f"{name.capitalize()} succeeded, contradicting "
+                + ", ".join(f.id for f in found),
                 remediation=(
                     "re-run qsdoctor in a minute; if the contradiction stays, compare the "
                     "policies with the evidence (-v) and report it"
                 ),
             )
-        return Outcome.passed(detail, ev, title=f"{name} succeeded")
+        return Outcome.passed(detail, ev, title=f"{name.capitalize()} succeeded")
     failure = classify(attempt.error_code or "Unknown", attempt.error_message or "")
     diag = diagnose(failure, prior, ctx)
     if failure.kind in _UNTESTED:
@@ -115,12 +116,16 @@ def _judge(attempt: AssumeAttempt, prior: Prior, ctx: LinkContext, *, name: str)
             f"{name} could not be tested: {diag.detail}",
             ev,
             *diag.evidence,
-            title=f"{name} not verified",
+            title=f"{name.capitalize()} not verified",
             remediation=diag.remediation,
         )
     verb = "denied" if failure.kind.is_denial else "failed"
     return Outcome.failed(
-        diag.detail, ev, *diag.evidence, title=f"{name} {verb}", remediation=diag.remediation
+        diag.detail,
+        ev,
+        *diag.evidence,
+        title=f"{name.capitalize()} {verb}",
+        remediation=diag.remediation,
     )
 
 

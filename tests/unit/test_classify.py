@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from qsdoctor.checks.classify import (
@@ -267,7 +269,7 @@ def test_bare_denial_names_failing_external_id_check_first() -> None:
     d = diagnose(classify("AccessDenied", BARE), prior, HOP1)
     assert [f.id for f in d.causes] == ["QS104", "QS102"]
     assert "most likely cause: QS104 — the External ID differs" in d.detail
-    assert "also failing on this link: QS102" in d.detail
+    assert "other causes on this link: QS102" in d.detail
     assert d.remediation == "fix QS104"
 
 
@@ -372,7 +374,14 @@ def test_contradictions_list_failing_checks_on_the_link_only() -> None:
     assert found2 == ()
 
 
-def test_recently_created_role_mentions_propagation() -> None:
+def test_single_cause_says_nothing_else_fails_and_shows_first_clause_only() -> None:
+    prior = prior_of(finding("QS104", Status.FAIL, "IDs differ; hint: same first 3 characters"))
+    d = diagnose(classify("AccessDenied", BARE), prior, HOP1)
+    assert "most likely cause: QS104 — IDs differ; nothing else on this link fails" in d.detail
+    assert "hint" not in d.detail
+
+
+def test_recently_created_role_mentions_propagation_when_no_static_cause() -> None:
     ctx = LinkContext(
         hop=Hop.INTERMEDIATE_TO_DESTINATION,
         subject=DEST,
@@ -380,14 +389,13 @@ def test_recently_created_role_mentions_propagation() -> None:
         role_created_at="2026-12-04T15:58:00Z",
         collected_at="2026-12-04T16:00:00Z",
     )
-    prior = prior_of(finding("QS202", Status.FAIL, subject=DEST))
-    d = diagnose(classify("AccessDenied", BARE), prior, ctx)
+    passing = prior_of(finding("QS202", Status.PASS, subject=DEST))
+    d = diagnose(classify("AccessDenied", BARE), passing, ctx)
     assert "created minutes ago" in d.detail
-    old = LinkContext(
-        hop=Hop.INTERMEDIATE_TO_DESTINATION,
-        subject=DEST,
-        other_subjects=(DEST,),
-        role_created_at="2026-11-04T15:58:00Z",
-        collected_at="2026-12-04T16:00:00Z",
-    )
-    assert "created minutes ago" not in diagnose(classify("AccessDenied", BARE), prior, old).detail
+    old = dataclasses.replace(ctx, role_created_at="2026-11-04T15:58:00Z")
+    d_old = diagnose(classify("AccessDenied", BARE), passing, old)
+    assert "created minutes ago" not in d_old.detail
+    assert "retry in 1-2 minutes" in d_old.detail
+    # A failing static check is the cause; propagation is not offered as one.
+    failing = prior_of(finding("QS202", Status.FAIL, subject=DEST))
+    assert "1-2 minutes" not in diagnose(classify("AccessDenied", BARE), failing, ctx).detail

@@ -130,7 +130,7 @@ def test_qs301_failure_names_most_likely_static_cause() -> None:
     )
     out = hop_vendor_to_intermediate(facts(hop1=Ok(denied(CALLER, INTERMEDIATE))), p)
     assert out.status is Status.FAIL
-    assert out.title == "hop 1 denied"
+    assert out.title == "Hop 1 denied"
     assert "most likely cause: QS104 — the External ID differs" in out.detail
     assert out.remediation == "remedy for QS104"
 
