@@ -248,11 +248,15 @@ def _conditions(raw: Any, where: str) -> tuple[Condition, ...]:
         )
     out: list[Condition] = []
     for operator, block in raw.items():
-        if not isinstance(block, dict):
+        if not isinstance(operator, str) or not isinstance(block, dict):
             raise PolicyError(
                 f"{where}.{operator}: must be an object of key -> values", GRAMMAR_HINT
             )
         for key, values in block.items():
+            if not isinstance(key, str):
+                raise PolicyError(
+                    f"{where}.{operator}: condition keys must be strings", GRAMMAR_HINT
+                )
             out.append(condition_from(operator, key, values, f"{where}.{operator}.{key}"))
     return tuple(out)
 
@@ -284,7 +288,7 @@ def parse_statement(raw: Any, *, policy: str, index: int) -> Statement:
     )
     if sid is not None and not isinstance(sid, str):
         raise PolicyError(f"{where}: field Sid: must be a string", GRAMMAR_HINT)
-    unknown = sorted(set(raw) - _STATEMENT_FIELDS)
+    unknown = sorted(str(k) for k in set(raw) - _STATEMENT_FIELDS)
     if unknown:
         raise PolicyError(f"{where}: unknown field {unknown[0]!r}", GRAMMAR_HINT)
     effect = raw.get("Effect")

@@ -193,3 +193,16 @@ def test_malformed_documents_name_policy_statement_and_field(
         assert fragment in info.value.message
     assert isinstance(info.value, UsageError)
     assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {1: "x", "Effect": "Allow", "Action": "*"},
+        {"Effect": "Allow", "Action": "*", "Condition": {"StringEquals": {1: "x"}}},
+        {"Effect": "Allow", "Action": "*", "Condition": {2: {"k": "x"}}},
+    ],
+)
+def test_non_string_keys_from_python_callers_are_policy_errors(statement: Any) -> None:
+    with pytest.raises(PolicyError, match="statement #1"):
+        parse_policy({"Statement": [statement]}, name="built in code")
