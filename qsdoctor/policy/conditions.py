@@ -213,11 +213,11 @@ def condition_holds(cond: Condition, context: Context, *, variables: bool = True
             v.lower() in ("true", "false") and (v.lower() == "true") != present for v in values
         )
     if not request:
-        if cond.set_op == "ForAllValues":
+        if cond.if_exists or cond.set_op == "ForAllValues":
             return True
         if cond.set_op == "ForAnyValue":
             return False
-        return cond.if_exists or cond.negated
+        return cond.negated
     static = not (variables and cond.has_variables)
     if static:
         known = cond.memo.get(request)
