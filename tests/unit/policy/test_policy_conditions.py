@@ -241,6 +241,9 @@ CASES = [
         {},
         False,
     ),
+    ("MV", {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": ["environment"]}}, {}, True),
+    ("MV", {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["environment"]}}, {}, False),
+    ("MV", {"ForAllValues:StringNotEquals": {"aws:TagKeys": ["environment"]}}, {}, True),
     (
         "MV",
         {"ForAllValues:StringLike": {"aws:TagKeys": ["key*"]}},
