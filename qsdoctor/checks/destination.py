@@ -53,10 +53,19 @@ class Hop2Principal:
 
 
 def hop2_principal(facts: Facts) -> Hop2Principal:
-    """The intermediate role's session, from the role as read or else the configured ARN."""
+    """The intermediate role's session, from the role as read or else the configured ARN.
+
+    When IAM says the configured intermediate role does not exist, the calling check
+    skips: any verdict would only repeat QS101.
+    """
     match facts.intermediate_role:
         case Ok(RoleFacts() as role):
             arn, account, name, path = role.arn, role.account_id, role.name, role.path
+        case Ok(None):
+            raise NotApplicable(
+                f"the intermediate role {facts.intermediate_arn} does not exist (see QS101): "
+                "there is no role to judge this trust against"
+            )
         case _:
             try:
                 parsed = parse_role_arn(facts.intermediate_arn, what="intermediate role ARN")
@@ -250,7 +259,8 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
       condition that names another principal.
     - fail: a wildcard principal (`"*"`) or NotPrincipal lets any AWS account in
       ("No wildcard principals in trust policies").
-    - skip: the role does not exist (QS201) or could not be read.
+    - skip: the role does not exist (QS201) or could not be read, or the configured
+      intermediate role does not exist (QS101).
     """
     role = destination_role(dest)
     trust = trust_of(role)

@@ -242,6 +242,13 @@ def test_qs202_uses_configured_arn_when_intermediate_role_unread() -> None:
     assert destination_trust_principal(f, d).status is Status.PASS
 
 
+def test_qs202_skips_when_intermediate_role_is_missing() -> None:
+    d = dest()
+    out = run("QS202", d, facts(d, intermediate_role=Ok(None)))
+    assert out.status is Status.SKIP
+    assert "QS101" in out.detail
+
+
 def test_qs202_skips_when_role_missing() -> None:
     out = run("QS202", dest(None))
     assert out.status is Status.SKIP
