@@ -259,3 +259,98 @@ def test_simulate_never_imports_boto3(files: dict[str, str]) -> None:
     exit_code, loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert exit_code == 1
     assert loaded is False
+
+
+def test_console_output_escapes_markup_from_policies(tmp_path: Path, files: dict[str, str]) -> None:
+    sneaky = tmp_path / "sneaky.json"
+    sneaky.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "[red]NotRed[/red]",
+                        "Effect": "Deny",
+                        "Action": "sts:AssumeRole",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        )
+    )
+    result = runner.invoke(app, single(files, "--identity-policy", str(sneaky)))
+    assert result.exit_code == 1
+    assert 'statement "[red]NotRed[/red]" (#1)' in result.stdout
+
+
+def test_repeated_context_key_is_multivalued(tmp_path: Path) -> None:
+    tagged = tmp_path / "tagged.json"
+    tagged.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:TagSession",
+                        "Resource": "*",
+                        "Condition": {
+                            "ForAllValues:StringEquals": {"aws:TagKeys": ["team", "project"]}
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    base = [
+        "simulate",
+        "--principal",
+        SESSION,
+        "--resource",
+        ROLE,
+        "--action",
+        "sts:TagSession",
+        "--identity-policy",
+        str(tagged),
+    ]
+    ok = runner.invoke(
+        app, [*base, "--context", "aws:TagKeys=team", "--context", "aws:TagKeys=project"]
+    )
+    extra = runner.invoke(
+        app, [*base, "--context", "aws:TagKeys=team", "--context", "aws:TagKeys=cost"]
+    )
+    assert ok.exit_code == 0
+    assert extra.exit_code == 1
+
+
+def test_principal_role_arn_brings_the_path(tmp_path: Path) -> None:
+    pathed = tmp_path / "trust.json"
+    pathed.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": "arn:aws:iam::111122223333:role/ops/Helper"},
+                    }
+                ],
+            }
+        )
+    )
+    argv = [
+        "simulate",
+        "--principal",
+        "arn:aws:sts::111122223333:assumed-role/Helper/s",
+        "--resource",
+        ROLE,
+        "--trust-policy",
+        str(pathed),
+    ]
+    by_name = runner.invoke(app, argv)
+    wrong_path = runner.invoke(
+        app, [*argv, "--principal-role-arn", "arn:aws:iam::111122223333:role/Helper"]
+    )
+    assert by_name.exit_code == 0  # same account: the trust names the role
+    assert wrong_path.exit_code == 1
