@@ -372,8 +372,10 @@ class Hop(enum.StrEnum):
 
 #: Static checks on each link, in the order they are blamed for a bare AccessDenied:
 #: a missing role first (it explains everything), then the reference's Common Issues.
+#: QS105 is not here: it also judges destination External IDs, and an External ID STS
+#: rejects fails with a ValidationError (linked to QS105 by kind), never a denial.
 LINK_CHECKS: dict[Hop, tuple[str, ...]] = {
-    Hop.VENDOR_TO_INTERMEDIATE: ("QS101", "QS104", "QS102", "QS103", "QS109", "QS105"),
+    Hop.VENDOR_TO_INTERMEDIATE: ("QS101", "QS104", "QS102", "QS103", "QS109"),
     Hop.INTERMEDIATE_TO_DESTINATION: ("QS201", "QS106", "QS202", "QS203", "QS204"),
 }
 
@@ -445,7 +447,8 @@ def candidate_checks(hop: Hop, failure: AssumeFailure) -> tuple[str, ...]:
 def _is_exposure_only(finding: Finding) -> bool:
     if any(e.kind == EXPOSURE_EVIDENCE_KIND for e in finding.evidence):
         return True
-    return "wildcard" in finding.detail.lower() and "principal" in finding.detail.lower()
+    detail = finding.detail.lower()
+    return ("wildcard" in detail and "principal" in detail) or "notprincipal" in detail
 
 
 def findings_on_link(

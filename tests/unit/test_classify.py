@@ -399,3 +399,22 @@ def test_recently_created_role_mentions_propagation_when_no_static_cause() -> No
     # A failing static check is the cause; propagation is not offered as one.
     failing = prior_of(finding("QS202", Status.FAIL, subject=DEST))
     assert "1-2 minutes" not in diagnose(classify("AccessDenied", BARE), failing, ctx).detail
+
+
+def test_notprincipal_failure_is_exposure_and_qs105_is_no_contradiction() -> None:
+    prior = prior_of(
+        finding("QS102", Status.FAIL, "statement #1 allows NotPrincipal: any AWS account"),
+        finding("QS105", Status.FAIL, "the destination External ID has a space"),
+    )
+    assert contradictions(prior, Hop.VENDOR_TO_INTERMEDIATE) == ()
+
+
+def test_invalid_external_id_parameter_is_linked_to_qs105() -> None:
+    failure = classify(
+        "ParamValidationError",
+        "Invalid value for parameter ExternalId (41 chars): STS accepts 2-1224 of letters",
+    )
+    assert failure.parameter == "ExternalId"
+    prior = prior_of(finding("QS104", Status.FAIL), finding("QS105", Status.FAIL, "bad chars"))
+    d = diagnose(failure, prior, HOP1)
+    assert [f.id for f in d.causes] == ["QS105"]
