@@ -26,10 +26,12 @@ from qsdoctor.cli.common import (
     stderr_console,
     use_color,
 )
+from qsdoctor.errors import QsdoctorError
 
 if TYPE_CHECKING:
+    from qsdoctor.config import CheckConfig
     from qsdoctor.facts import Facts, TrailEvent, TrailLookup
-    from qsdoctor.models import Fetched, Report
+    from qsdoctor.models import Fetched, Finding, Report
 
 #: The checks whose evidence `trail` shows.
 TRAIL_CHECKS = ("QS401", "QS402", "QS403")
@@ -123,8 +125,15 @@ def trail(  # noqa: PLR0917  (one parameter per command-line option)
         )
         if verbose:
             err.print("qsdoctor: reading CloudTrail…", markup=False)
-        facts = collect(config)
-        findings = run_checks(facts, select=TRAIL_CHECKS, raise_errors=verbose >= 2)
+        try:
+            facts = collect(config)
+            findings = run_checks(facts, select=TRAIL_CHECKS, raise_errors=verbose >= 2)
+        except QsdoctorError:
+            raise
+        except Exception as exc:  # a valid report even when collection crashes
+            if verbose >= 2:
+                raise
+            facts, findings = _crashed(config, exc)
         report = build_report(
             intermediate_role_arn=facts.intermediate_arn,
             destinations=(),
@@ -142,6 +151,21 @@ def trail(  # noqa: PLR0917  (one parameter per command-line option)
             )
         sys.stdout.flush()
     raise typer.Exit(report.exit_code)
+
+
+def _crashed(config: CheckConfig, exc: Exception) -> tuple[Facts, tuple[Finding, ...]]:
+    """Facts without a trail and one QS000 error finding, so the output stays valid."""
+    from qsdoctor.engine import crash_finding, utc_now
+    from qsdoctor.facts import Facts
+
+    facts = Facts(
+        collected_at=utc_now(),
+        vendor_account_id=config.vendor_account_id,
+        intermediate_arn=config.intermediate.arn,
+        region=config.region or "",
+    )
+    secrets = (config.external_id.value,) if config.external_id else ()
+    return facts, (crash_finding(exc, secrets=secrets),)
 
 
 # --------------------------------------------------------------------------- model

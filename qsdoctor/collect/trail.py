@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -493,10 +493,11 @@ def _assemble(
 
 
 def _submit_reads(
-    ctx: CollectContext, gateway: AwsGateway, regions: Iterable[str], start: datetime, end: datetime
+    ctx: CollectContext, gateway: AwsGateway, regions: Sequence[str], start: datetime, end: datetime
 ) -> list[Future[RegionRead]]:
     account = _identity_account(ctx, gateway)
-    gateway.precreate(("cloudtrail",))
+    for region in regions:  # clients first, then threads (sessions are not thread-safe)
+        gateway.precreate(("cloudtrail",), region)
     return [
         ctx.executor.submit(
             lookup_assume_role,
@@ -528,9 +529,6 @@ def collect_trail(ctx: CollectContext, hop1: Fetched[AssumeAttempt]) -> TrailFac
     start = end - min(config.since, MAX_LOOKBACK)
     role = config.intermediate.arn
     regions = sts_regions(hop1, ctx.region, config.intermediate.partition)
-    for cred in ctx.credentialed:
-        if cred.gateway is not None:
-            cred.gateway.precreate(("cloudtrail",), regions[0])
     production = production_reader(ctx)
     inter = ctx.intermediate_reader
 

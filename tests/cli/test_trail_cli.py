@@ -219,3 +219,18 @@ def test_trail_bucket_reaches_the_config(collected: dict[str, Any]) -> None:
     assert collected["config"].trail_bucket == "s3://org-logs/trail"
     assert collected["config"].trail_bucket_profile == "arch"
     assert "no AssumeRole recorded" in result.stdout
+
+
+def test_a_crash_in_collection_still_gives_valid_json_and_exit_three(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(config: CheckConfig, **_: Any) -> Facts:
+        raise RuntimeError(f"boom near {SECRET}")
+
+    monkeypatch.setattr("qsdoctor.collect.collect", broken)
+    result = invoke("-o", "json", env={"QSDOCTOR_EXTERNAL_ID": SECRET})
+    doc = json.loads(result.stdout)
+    assert result.exit_code == doc["exit_code"] == 3
+    assert [f["id"] for f in doc["findings"]] == ["QS000"]
+    assert SECRET not in result.stdout
+    assert doc["window"] is None
