@@ -189,6 +189,39 @@ def validate_region(value: str) -> str:
     return value
 
 
+def region_partition(region: str) -> str | None:
+    """The partition a Region code belongs to, for the three partitions qsdoctor supports."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if "-iso" in region:
+        return None  # isolated partitions: not ours to judge
+    return "aws"
+
+
+def _check_partitions(
+    intermediate: RoleArn, entries: tuple[DestinationEntry, ...], region: str | None
+) -> None:
+    """One chain lives in one partition: STS cannot assume a role across partitions."""
+    for entry in entries:
+        role = parse_role_arn(entry.arn, what=f"destination ARN ({entry.origin})")
+        if role.partition != intermediate.partition:
+            raise UsageError(
+                f"destination {role.arn} ({entry.origin}) is in partition {role.partition}, "
+                f"but the intermediate role is in {intermediate.partition}",
+                "roles can only be assumed within one partition; check the ARNs",
+            )
+    if region is not None:
+        partition = region_partition(region)
+        if partition is not None and partition != intermediate.partition:
+            raise UsageError(
+                f"--region {region} is in partition {partition}, but the intermediate role "
+                f"is in {intermediate.partition}",
+                "pick a Region of the role's partition, or leave out --region",
+            )
+
+
 def parse_trail_bucket(value: str) -> str:
     """`s3://bucket[/prefix]` of an organization trail's log files, normalised."""
     fix = "write --trail-bucket s3://BUCKET/PREFIX, e.g. s3://org-trail-logs/AWSLogs"
@@ -512,9 +545,8 @@ def build_check_config(
     entries = tuple(DestinationEntry(arn=a) for a in inputs.destination_arns)
     if inputs.destinations_file is not None:
         entries += parse_destinations_file(inputs.destinations_file)
-    for entry in entries:
-        parse_role_arn(entry.arn, what=f"destination ARN ({entry.origin})")
     region = validate_region(inputs.region) if inputs.region is not None else None
+    _check_partitions(intermediate, entries, region)
     source_identity = (
         validate_source_identity(inputs.source_identity)
         if inputs.source_identity is not None

@@ -402,3 +402,46 @@ def test_external_ids_appear_in_no_output(
             assert secret not in result.stdout
             assert secret not in result.stderr
     assert SECRET not in saved.read_text()
+
+
+def test_prompted_external_id_is_read_from_the_terminal_not_stdout(
+    monkeypatch: pytest.MonkeyPatch, fake_collect: list[CheckConfig]
+) -> None:
+    asked: list[tuple[str, object]] = []
+
+    def getpass(prompt: str, stream: object = None) -> str:
+        asked.append((prompt, stream))
+        return SECRET
+
+    monkeypatch.setattr("getpass.getpass", getpass)
+    result = run("--intermediate-arn", INTERMEDIATE, "--prompt-external-id", "-o", "json")
+    json.loads(result.stdout)
+    assert len(asked) == 1
+    assert "External ID" in asked[0][0]
+    assert asked[0][1] is not None  # the prompt goes to stderr/the terminal
+    config = fake_collect[0]
+    assert config.external_id is not None
+    assert (config.external_id.value, config.external_id.source) == (SECRET, "prompt")
+
+
+def test_external_id_from_secrets_manager(
+    monkeypatch: pytest.MonkeyPatch, fake_collect: list[CheckConfig]
+) -> None:
+    arn = "arn:aws:secretsmanager:eu-west-1:684035162433:secret:acme-external-id-AbCdEf"
+    calls: list[tuple[str, str | None, str | None]] = []
+
+    def read(secret_arn: str, profile: str | None, region: str | None, **_: object) -> str:
+        calls.append((secret_arn, profile, region))
+        return DEST_SECRET
+
+    monkeypatch.setattr("qsdoctor.aws.secrets_source.read_secret_external_id", read)
+    result = run(
+        "--intermediate-arn", INTERMEDIATE, "--profile", "qs-support",
+        "--destination-external-id-secret", arn, "--destination-arn", DEST, "-o", "json",
+    )  # fmt: skip
+    assert result.exit_code in (0, 1, 3), result.stderr
+    assert calls == [(arn, "qs-support", None)]
+    dest = fake_collect[0].destinations[0]
+    assert dest.external_id is not None
+    assert dest.external_id.value == DEST_SECRET
+    assert dest.external_id.source == f"secret {arn}"

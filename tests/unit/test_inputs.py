@@ -156,6 +156,12 @@ def test_trail_bucket_rejects(value: str) -> None:
         ({"destination_arns": ("arn:aws:iam::2109876543:role/X",)}, "12 digits"),
         ({"vendor_account_id": "68403516243"}, "--vendor-account-id"),
         ({"region": "N. Virginia"}, "Region code"),
+        ({"region": "cn-north-1"}, "partition aws-cn"),
+        (
+            {"intermediate_arn": "arn:aws-us-gov:iam::111122223333:role/X", "region": "us-east-1"},
+            "partition aws, but",
+        ),
+        ({"destination_arns": ("arn:aws-cn:iam::210987654321:role/X",)}, "partition aws-cn"),
         ({"source_identity": "aws:me"}, "aws:"),
         ({"session_tags": ("nokey",)}, "no '='"),
         ({"since": "100d"}, "90-day"),
@@ -209,6 +215,20 @@ def test_good_inputs_build_the_config(tmp_path: Path) -> None:
     assert config.session_tags == (("Team", "support"),)
     assert not config.live
     assert config.trail_bucket == "s3://org-logs/AWSLogs"
+
+
+@pytest.mark.parametrize(
+    ("arn", "region"),
+    [
+        ("arn:aws-cn:iam::111122223333:role/X", "cn-northwest-1"),
+        ("arn:aws-us-gov:iam::111122223333:role/X", "us-gov-west-1"),
+        (INTERMEDIATE, "ap-southeast-4"),
+        (INTERMEDIATE, "us-isob-east-1"),
+    ],
+)
+def test_regions_of_the_roles_partition_are_accepted(arn: str, region: str) -> None:
+    config = build(intermediate_arn=arn, region=region)
+    assert config.region == region  # type: ignore[attr-defined]
 
 
 def test_no_external_id_anywhere_is_not_an_error() -> None:
