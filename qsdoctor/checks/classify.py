@@ -237,7 +237,7 @@ def classify(code: str, message: str) -> AssumeFailure:
         kind=FailureKind.OTHER,
         code=code,
         message=message,
-        summary=code,
+        summary=code or "an error without a code",
         caller=caller,
         action=action,
         resource=resource,

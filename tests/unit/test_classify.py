@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qsdoctor.checks.classify import (
     EXPOSURE_EVIDENCE_KIND,
@@ -418,3 +420,27 @@ def test_invalid_external_id_parameter_is_linked_to_qs105() -> None:
     prior = prior_of(finding("QS104", Status.FAIL), finding("QS105", Status.FAIL, "bad chars"))
     d = diagnose(failure, prior, HOP1)
     assert [f.id for f in d.causes] == ["QS105"]
+
+
+@given(code=st.text(max_size=30), message=st.text(max_size=300))
+def test_classify_never_raises_and_always_summarises(code: str, message: str) -> None:
+    failure = classify(code, message)
+    assert isinstance(failure.kind, FailureKind)
+    assert failure.summary
+
+
+@given(
+    secret=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="'"),
+        min_size=2,
+        max_size=80,
+    )
+)
+def test_echoed_values_never_survive_redaction(secret: str) -> None:
+    message = (
+        f"1 validation error detected: Value '{secret}' at 'externalId' failed to satisfy "
+        r"constraint: Member must satisfy regular expression pattern: [\w+=,.@:\/-]*"
+    )
+    redacted = classify("ValidationError", message).message
+    assert f"'{secret}'" not in redacted
+    assert "Value '<redacted>' at 'externalId'" in redacted
