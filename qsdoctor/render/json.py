@@ -6,6 +6,7 @@ The shipped `report.schema.json` describes it; tests validate real output agains
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from importlib import resources
 from typing import Any, TextIO
@@ -17,8 +18,18 @@ class JsonRenderer:
     """One JSON object and a newline."""
 
     def render(self, report: Report, out: TextIO) -> None:
-        json.dump(report.to_dict(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        # Serialise fully before writing: a half-written object would break `| jq`.
+        text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=_plain)
+        out.write(text + "\n")
+
+
+def _plain(value: object) -> Any:
+    """Evidence data that json cannot write as is (sets, dataclasses, dates) made plain."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
 
 
 def report_schema() -> dict[str, Any]:

@@ -298,3 +298,24 @@ def test_junit_one_testcase_per_finding(strict: bool) -> None:
     assert (root.get("errors"), root.get("skipped"), root.get("tests")) == ("1", "1", "8")
     # AWS text with <, & and quotes is escaped, not interpreted.
     assert "<not authorized> & denied" in (by_name[f"QS201 {DEST2}"].findtext("error") or "")
+
+
+def test_json_evidence_that_json_cannot_write_is_made_plain() -> None:
+    odd = finding(
+        "QS108",
+        Status.WARN,
+        "Extra permissions",
+        "grants more",
+        evidence=(
+            Evidence(
+                kind="actions",
+                summary="extra",
+                data={"actions": frozenset({"s3:GetObject", "iam:ListRoles"}), "at": Path("x")},
+            ),
+        ),
+    )
+    data = json.loads(render(OutputFormat.JSON, sample_report(findings=(odd,))))
+    assert data["findings"][0]["evidence"][0]["data"] == {
+        "actions": ["iam:ListRoles", "s3:GetObject"],
+        "at": "x",
+    }
