@@ -503,12 +503,15 @@ def _destination_specs(
     default: ExternalId | None,
     environ: Mapping[str, str],
 ) -> tuple[DestinationSpec, ...]:
+    """One spec per destination, first position kept. A destination listed twice is
+    checked once; if only one listing names an External ID variable, that one counts."""
     specs: dict[str, DestinationSpec] = {}
     envs: dict[str, str | None] = {}
     for entry in entries:
         role = parse_role_arn(entry.arn, what=f"destination ARN ({entry.origin})")
-        if role.arn in envs:
-            if envs[role.arn] != entry.external_id_env:
+        known = envs.get(role.arn)
+        if role.arn in envs and (entry.external_id_env is None or known is not None):
+            if known is not None and entry.external_id_env not in (None, known):
                 raise UsageError(
                     f"{entry.origin}: {role.arn} is listed twice with different External IDs",
                     "list each destination once",

@@ -445,6 +445,21 @@ def test_conflicting_duplicate_destination(tmp_path: Path) -> None:
     )
 
 
+def test_duplicate_destination_keeps_the_listing_with_a_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.csv", f"arn,external_id_env\n{DEST},A\n{DEST},\n{DEST},A\n")
+    config = build_check_config(
+        dataclasses.replace(
+            CheckInputs(intermediate_arn=INTERMEDIATE),
+            destination_arns=(DEST2, DEST),
+            destinations_file=path,
+        ),
+        environ={"A": OTHER_SECRET, "QSDOCTOR_DESTINATION_EXTERNAL_ID": SECRET},
+    )
+    assert [d.role.arn for d in config.destinations] == [DEST2, DEST]
+    ids = [d.external_id.value if d.external_id else None for d in config.destinations]
+    assert ids == [SECRET, OTHER_SECRET]
+
+
 def test_missing_destinations_file(tmp_path: Path) -> None:
     err = usage_error(build, destinations_file=tmp_path / "none.txt")
     assert "no such file" in err.message
