@@ -261,6 +261,15 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
       ("No wildcard principals in trust policies").
     - skip: the role does not exist (QS201) or could not be read, or the configured
       intermediate role does not exist (QS101).
+
+    A minimal "Named" trust for a destination role (the External ID condition only
+    if the destination uses one):
+
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow",
+           "Principal": {"AWS": "arn:aws:iam::111122223333:role/QuiverstoneTrustedIntermediate"},
+           "Action": "sts:AssumeRole",
+           "Condition": {"StringEquals": {"sts:ExternalId": "<destination External ID>"}}}]}
     """
     role = destination_role(dest)
     trust = trust_of(role)
