@@ -271,6 +271,10 @@ def _failure_verdict(
         f"last success {_short(last_success.event_time)}" if last_success else "none succeeded"
     )
     group_text = "; ".join(g.summary for g in group_ev[:3])
+    changed = id_change(last_success, latest)
+    if changed:
+        notes.insert(0, changed)
+        context.append(ev.note(changed))
     if not latest.succeeded:
         detail = (
             f"{len(failures)} failed {what} since {_short(failures[0].event_time)}, the latest "
@@ -291,6 +295,19 @@ def _failure_verdict(
         f"{len(successes)} successful {what}, none failed; last at "
         f"{_short(latest.event_time)} ({scope})" + _tail(notes),
         *context,
+    )
+
+
+def id_change(last_success: TrailEvent | None, latest: TrailEvent) -> str | None:
+    """The clue when the External ID presented changed between the last success and now."""
+    if last_success is None or latest.succeeded:
+        return None
+    before, after = last_success.external_id_fingerprint, latest.external_id_fingerprint
+    if before is None or after is None or before == after:
+        return None
+    return (
+        f"the External ID presented changed after the last success (fingerprint {before} "
+        f"then, {after} in the latest failure)"
     )
 
 

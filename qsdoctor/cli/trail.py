@@ -306,6 +306,13 @@ def _source_line(name: str, lookup: Fetched[TrailLookup]) -> str:
     return f"{name}: could not read — {lookup.error.operation} {lookup.error.code}"
 
 
+def _width() -> int:
+    """COLUMNS, else the terminal's width, else 160 (a pipe): the table needs room."""
+    import shutil
+
+    return shutil.get_terminal_size((160, 24)).columns
+
+
 def short_arn(arn: str) -> str:
     """'arn:aws:sts::684035162433:assumed-role/R/s' -> '684035162433:assumed-role/R/s'."""
     parts = arn.split(":", 5)
@@ -337,7 +344,7 @@ def render_timeline(
         highlight=False,
         emoji=False,
         markup=False,
-        width=width or 160,
+        width=width or _width(),
     )
     head = f"CloudTrail · {facts.intermediate_arn}"
     if facts.trail is not None:
@@ -361,7 +368,9 @@ def render_timeline(
             "External ID",
             "event",
         ):
-            table.add_column(column, overflow="fold", no_wrap=column == "time (UTC)")
+            table.add_column(
+                column, overflow="fold", no_wrap=column in ("time (UTC)", "result", "event")
+            )
         for hop, e in rows:
             result = (
                 Text("✓ ok", style="green")
@@ -389,4 +398,4 @@ def render_timeline(
     else:
         console.print(Text("  no AssumeRole recorded for this chain in the window"))
     console.print()
-    ConsoleRenderer(color=color, verbose=verbose, width=width or 160).render(report, out)
+    ConsoleRenderer(color=color, verbose=verbose, width=width or _width()).render(report, out)

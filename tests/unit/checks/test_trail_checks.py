@@ -200,6 +200,10 @@ def test_qs402_fails_when_the_latest_attempt_failed_and_names_a_different_extern
     assert "3 failed" in finding.detail
     assert "last success 2026-12-04 08:00 UTC" in finding.detail
     assert "presented a different External ID than the configured one" in finding.detail
+    assert (
+        f"External ID presented changed after the last success (fingerprint "
+        f"{CONFIGURED.fingerprint} then, {stale_fp} in the latest failure)" in finding.detail
+    )
     assert STALE not in str(finding.to_dict())
     assert CONFIGURED.value not in str(finding.to_dict())
     [group] = [e for e in finding.evidence if e.kind == "trail-group"]
@@ -232,10 +236,14 @@ def test_qs402_groups_by_error_and_caller() -> None:
 
 
 def test_qs402_same_fingerprint_says_the_configured_one_is_used() -> None:
-    events = (event("09:00", ok=False, fp=CONFIGURED.fingerprint),)
+    events = (
+        event("08:00", ok=True, fp=CONFIGURED.fingerprint),
+        event("09:00", ok=False, fp=CONFIGURED.fingerprint),
+    )
     finding = only("QS402", facts(window(hop1=Ok(lookup(*events)))))
     assert finding.status is Status.FAIL
     assert "presented the configured External ID" in finding.detail
+    assert "changed after the last success" not in finding.detail
 
 
 def test_qs402_warns_when_failures_precede_a_success() -> None:
@@ -385,3 +393,13 @@ def test_qs403_passes_and_skips() -> None:
     assert only("QS403", empty).status is Status.PASS
     skipped = facts(window(hop2=Skipped("no credentials: pass --intermediate-profile")))
     assert only("QS403", skipped).status is Status.SKIP
+
+
+@pytest.mark.parametrize("check_id", ["QS402", "QS403"])
+def test_unreadable_lookups_are_errors_naming_lookup_events(check_id: str) -> None:
+    denied = AwsCallError(
+        operation="cloudtrail:LookupEvents", code="AccessDenied", message="no", profile="acme-audit"
+    )
+    finding = only(check_id, facts(window(hop1=Unavailable(denied), hop2=Unavailable(denied))))
+    assert finding.status is Status.ERROR
+    assert "cloudtrail:LookupEvents" in finding.remediation
