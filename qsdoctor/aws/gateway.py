@@ -22,9 +22,10 @@ from botocore import xform_name
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    HTTPClientError,
     NoCredentialsError,
     ParamValidationError,
-    ReadTimeoutError,
+    SSLError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
@@ -81,7 +82,9 @@ def is_retryable(exc: BaseException) -> bool:
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500
-    return isinstance(exc, (BotoConnectionError, ReadTimeoutError))
+    if isinstance(exc, SSLError):
+        return False  # a certificate or proxy problem: retrying only delays the answer
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))
 
 
 #: Attempts per call (or per page) before a throttled or faulting call is reported.

@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import (
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
 from botocore.stub import Stubber
 
 from qsdoctor.aws.gateway import MAX_ATTEMPTS, AwsCallFailed, AwsGateway, RetryingFactory
@@ -109,17 +114,39 @@ def test_retries_exhausted_report_the_code(
     assert len(attempts) == MAX_ATTEMPTS
 
 
-def test_connection_faults_are_retried(gateway: AwsGateway) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [
+        EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/"),
+        ConnectionClosedError(endpoint_url="https://iam.amazonaws.com/"),
+        ReadTimeoutError(endpoint_url="https://iam.amazonaws.com/"),
+    ],
+)
+def test_connection_faults_are_retried(gateway: AwsGateway, fault: Exception) -> None:
     sent: list[int] = []
 
     def flaky(**_: Any) -> None:
         sent.append(1)
         if len(sent) < 3:
-            raise EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
+            raise fault
 
     gateway.client("iam").meta.events.register_first("before-send.iam.ListRoles", flaky)
     assert gateway.call("iam", "list_roles")["Roles"] == []
     assert len(sent) == 3
+
+
+def test_certificate_problems_are_not_retried(gateway: AwsGateway) -> None:
+    sent: list[int] = []
+
+    def broken(**_: Any) -> None:
+        sent.append(1)
+        raise SSLError(endpoint_url="https://iam.amazonaws.com/", error="self-signed certificate")
+
+    gateway.client("iam").meta.events.register_first("before-send.iam.ListRoles", broken)
+    with pytest.raises(AwsCallFailed) as caught:
+        gateway.call("iam", "list_roles")
+    assert caught.value.error.code == "SSLError"
+    assert len(sent) == 1
 
 
 def test_validation_errors_are_answers_and_secrets_are_redacted(
