@@ -724,6 +724,12 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
                 if _recently_created(ctx)
                 else PROPAGATION_HINT
             )
+    if failure.authorization_id:
+        parts.append(
+            f"AWS gave authorization ID {failure.authorization_id}: IAM's "
+            "GetRequestAuthorizationDetails (service iam-toolbox, same Region, a caller in the "
+            "denied principal's organization) shows which policy decided"
+        )
     return Diagnosis(
         failure=failure,
         causes=tuple(causes),

@@ -216,6 +216,7 @@ def test_authorization_id_is_kept() -> None:
     failure = classify("AccessDenied", msg)
     assert failure.authorization_id == "a1b2c3"
     assert failure.policy_type is PolicyType.SCP
+    assert "authorization ID a1b2c3" in diagnose(failure, {}, HOP1).detail
 
 
 # ---------------------------------------------------------------------------- linking
