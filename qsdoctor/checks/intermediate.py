@@ -200,11 +200,13 @@ def _missing(facts: Facts, wanted: RoleArn | None) -> Outcome:
                 Evidence(kind="api-error", summary=f"{err.operation}: {err.code}",
                          data={"operation": err.operation, "code": err.code,
                                "resource": err.resource}),
+                title="Intermediate role not found",
             )
         case Skipped():
             matches = ()
     if not matches:
-        return Outcome.failed(f"{detail}; no role in the account has a similar name")
+        return Outcome.failed(f"{detail}; no role in the account has a similar name",
+                              title="Intermediate role not found")
     shown = "; ".join(f"{m.arn} ({m.why})" for m in matches[:3])
     return Outcome.failed(
         f"{detail}; did you mean {shown}?",
@@ -213,6 +215,8 @@ def _missing(facts: Facts, wanted: RoleArn | None) -> Outcome:
         remediation=(
             f"if {matches[0].arn} is the intermediate role, set it as the Intermediate Role "
             "ARN in the Quiverstone organization configuration and in --intermediate-arn; "
-            f"otherwise {REMEDIATION_DEPLOY}"
+            "otherwise deploy trusted-intermediate-role.yaml in the intermediate account "
+            "(pIntermediateRoleName sets the name)"
         ),
+        title="Intermediate role not found",
     )

@@ -175,9 +175,13 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         shown += [e.statement for e in extras]
     ev = evidence.statement_refs(shown)
     if fails:
-        also = [f"the trust {admitted} as well"] if admitted else []
+        wild = {(r.policy, r.index) for r in (e.statement for e in wildcards)}
+        through_wildcard = all((r.policy, r.index) in wild for r in by_account)
+        also = [f"the trust {admitted} as well"] if admitted and not through_wildcard else []
         detail = "; ".join([*fails, *also, *warns])
-        return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)))
+        title = None if admitted else "Trust does not admit the Quiverstone production account"
+        return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)),
+                              title=title)
     if warns:
         return Outcome.warned(
             f"the trust policy {admitted}, but {'; '.join(warns)}", *ev,
@@ -255,7 +259,7 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
         return Outcome.warned(
             f"{missing[0].label} admits the production account without requiring "
             "sts:ExternalId: hop 1 works, but nothing protects against a confused deputy",
-            *ev,
+            *ev, title="Trust does not require an External ID",
         )
     if impossible and not (good or weak):
         ref, problems = impossible[0]
@@ -391,6 +395,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
         extra.append(evidence.external_id("closest External ID in the trust", closest))
     return Outcome.failed(
         detail, mine, *extra, *evidence.statement_refs((*stmts, *result.deciding)),
+        title="Configured External ID does not match the trust",
     )
 
 
