@@ -1,4 +1,4 @@
-"""`qsdoctor explain ID`: a check's documentation, how it decides, what it needs, the fix."""
+"""`qsdoctor explain [ID]`: a check's documentation, how it decides, what it needs, the fix."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from qsdoctor.cli.common import app, stderr_console, use_color
 @app.command("explain")
 def explain(
     check_id: Annotated[
-        str,
-        typer.Argument(metavar="ID", help="A check ID (QS104) or name "
-                       "(intermediate-external-id-match)."),
-    ],
+        str | None,
+        typer.Argument(metavar="[ID]", help="A check ID (QS104) or name "
+                       "(intermediate-external-id-match); omit it to list every check."),
+    ] = None,
 ) -> None:
     """Print what a check looks at, why it matters, how it decides and how to fix it."""
     from qsdoctor.checks.docs import PLANNED, catalog, check_section
@@ -26,6 +26,13 @@ def explain(
 
     registry = load_all()
     known = catalog(registry)
+    out = Console(highlight=False, no_color=not use_color(), soft_wrap=True)
+    if check_id is None:
+        for key, (name, _) in known.items():
+            listed = registry.get(key)
+            title = listed.title if listed else f"(planned) {PLANNED[key].passes_when}"
+            out.print(escape(f"{key}  {name:<36} {title}"))
+        raise typer.Exit(0)
     wanted = check_id.strip()
     by_name = {name: cid for cid, (name, _) in known.items()}
     cid = wanted.upper() if wanted.upper() in known else by_name.get(wanted.lower())
@@ -36,11 +43,10 @@ def explain(
         hint = f"; did you mean {', '.join(dict.fromkeys(near))}?" if near else ""
         stderr_console().print(
             escape(f"qsdoctor: error: unknown check {wanted!r}{hint} — "
-                   "check IDs look like QS104; docs/checks.md lists them all"),
+                   "`qsdoctor explain` with no ID lists every check"),
             soft_wrap=True,
         )
         raise typer.Exit(2)
-    out = Console(highlight=False, no_color=not use_color(), soft_wrap=True)
     spec = registry.get(cid)
     if spec is None:
         planned = PLANNED[cid]

@@ -61,3 +61,14 @@ def test_planned_check_says_it_is_not_implemented_yet() -> None:
     assert result.exit_code == 0
     assert "planned" in result.stdout
     assert PLANNED[planned[0]].name in result.stdout
+
+
+def test_without_an_id_lists_every_catalog_check() -> None:
+    from qsdoctor.checks.docs import catalog
+
+    result = runner.invoke(app, ["explain"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(catalog())
+    qs104 = next(line for line in lines if line.startswith("QS104"))
+    assert load_all()["QS104"].title in qs104
