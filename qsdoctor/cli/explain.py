@@ -16,7 +16,7 @@ from qsdoctor.cli.common import app, stderr_console, use_color
 def explain(
     check_id: Annotated[
         str | None,
-        typer.Argument(metavar="[ID]", help="A check ID (QS104) or name "
+        typer.Argument(metavar="ID", help="A check ID (QS104) or name "
                        "(intermediate-external-id-match); omit it to list every check."),
     ] = None,
 ) -> None:
