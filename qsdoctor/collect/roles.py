@@ -72,20 +72,32 @@ def _iso(value: Any) -> str | None:
 
 
 def read_role(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead:
-    """GetRole on `role_arn`, then (if it exists under that exact ARN) its policies."""
+    """GetRole on `role_arn`, then (if it exists under that exact ARN) its policies.
+
+    The inline and attached policy listings start alongside GetRole rather than
+    after it: they need only the role's name, and this takes one round trip off the
+    longest chain of dependent calls. Their answers are dropped when the role turns
+    out to be missing or under another path.
+    """
     arn = role_arn.arn
-    try:
-        answer = gateway.call("iam", "get_role", resource=arn, RoleName=role_arn.name)
-    except AwsCallFailed as e:
-        if e.error.code == "NoSuchEntity":
-            return RoleRead(role=Ok(None))
-        return RoleRead(role=Unavailable(e.error))
-    role = answer["Role"]
-    if role["Arn"] != arn:
-        # NOTE: GetRole takes only the name, and IAM names are unique regardless of
-        # case, so this is the same-named role under another path or spelling; STS
-        # would refuse the requested ARN (RoleArn must carry the exact path).
-        return RoleRead(role=Ok(None), other_arn=str(role["Arn"]))
+    with ThreadPoolExecutor(max_workers=POLICY_READ_WORKERS) as pool:
+        listings = _Listings(
+            inline=pool.submit(_inline_policies, gateway, arn, role_arn.name, pool),
+            attached=pool.submit(_attached_policies, gateway, arn, role_arn.name, pool),
+        )
+        try:
+            answer = gateway.call("iam", "get_role", resource=arn, RoleName=role_arn.name)
+        except AwsCallFailed as e:
+            if e.error.code == "NoSuchEntity":
+                return RoleRead(role=Ok(None))
+            return RoleRead(role=Unavailable(e.error))
+        role = answer["Role"]
+        if role["Arn"] != arn:
+            # NOTE: GetRole takes only the name (unique per account), so this is the
+            # same-named role under another path; STS would refuse the requested ARN
+            # (RoleArn must carry the exact path).
+            return RoleRead(role=Ok(None), other_arn=str(role["Arn"]))
+        permissions = _gather(gateway, pool, listings, role.get("PermissionsBoundary"))
     last_used = role.get("RoleLastUsed") or {}
     facts = RoleFacts(
         arn=arn,
@@ -99,7 +111,7 @@ def read_role(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead:
         last_used_date=_iso(last_used.get("LastUsedDate")),
         last_used_region=last_used.get("Region"),
         tags=tuple((t["Key"], t["Value"]) for t in role.get("Tags") or ()),
-        permissions=read_permissions(gateway, role_arn, role.get("PermissionsBoundary")),
+        permissions=permissions,
     )
     return RoleRead(role=Ok(facts))
 
@@ -123,26 +135,46 @@ def list_role_arns(gateway: AwsGateway) -> Fetched[tuple[str, ...]]:
 def read_permissions(
     gateway: AwsGateway, role_arn: RoleArn, boundary: dict[str, Any] | None
 ) -> Fetched[RolePermissions]:
-    """Inline, attached and boundary policies, read concurrently.
+    """Inline, attached and boundary policies of a role known to exist, read concurrently.
 
     Any failed read (AccessDenied above all) makes the whole result Unavailable with
     that call's error, e.g. "iam:ListRolePolicies on arn:aws:iam::...:role/X": checks
     must not evaluate a partial set of policies as if it were complete.
     """
-    name = role_arn.name
+    arn, name = role_arn.arn, role_arn.name
     with ThreadPoolExecutor(max_workers=POLICY_READ_WORKERS) as pool:
-        inline_f = pool.submit(_inline_policies, gateway, role_arn.arn, name, pool)
-        attached_f = pool.submit(_attached_policies, gateway, role_arn.arn, name, pool)
-        boundary_f: Future[NamedPolicy | None] | None = None
-        boundary_arn = (boundary or {}).get("PermissionsBoundaryArn")
-        if boundary_arn:
-            boundary_f = pool.submit(_managed_policy, gateway, boundary_arn, "boundary")
-        try:
-            inline = tuple(p.result() for p in inline_f.result())
-            attached = tuple(p for p in (f.result() for f in attached_f.result()) if p)
-            boundary_policy = boundary_f.result() if boundary_f else None
-        except AwsCallFailed as e:
-            return Unavailable(e.error)
+        listings = _Listings(
+            inline=pool.submit(_inline_policies, gateway, arn, name, pool),
+            attached=pool.submit(_attached_policies, gateway, arn, name, pool),
+        )
+        return _gather(gateway, pool, listings, boundary)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listings:
+    """The two listing tasks; each resolves to futures of the individual policy reads."""
+
+    inline: Future[list[Future[NamedPolicy]]]
+    attached: Future[list[Future[NamedPolicy | None]]]
+
+
+def _gather(
+    gateway: AwsGateway,
+    pool: ThreadPoolExecutor,
+    listings: _Listings,
+    boundary: dict[str, Any] | None,
+) -> Fetched[RolePermissions]:
+    """Wait for every policy read (starting the boundary's) and assemble the result."""
+    boundary_f: Future[NamedPolicy | None] | None = None
+    boundary_arn = (boundary or {}).get("PermissionsBoundaryArn")
+    if boundary_arn:
+        boundary_f = pool.submit(_managed_policy, gateway, boundary_arn, "boundary")
+    try:
+        inline = tuple(p.result() for p in listings.inline.result())
+        attached = tuple(p for p in (f.result() for f in listings.attached.result()) if p)
+        boundary_policy = boundary_f.result() if boundary_f else None
+    except AwsCallFailed as e:
+        return Unavailable(e.error)
     return Ok(RolePermissions(inline=inline, attached=attached, boundary=boundary_policy))
 
 

@@ -244,3 +244,22 @@ def test_decode_policy_rejects_non_documents(bad: Any) -> None:
 @given(st.dictionaries(st.text(), st.text() | st.integers(), max_size=5))
 def test_decode_policy_round_trips_url_encoding(doc: dict[str, Any]) -> None:
     assert decode_policy(urllib.parse.quote(json.dumps(doc))) == doc
+
+
+def test_policy_listings_do_not_wait_for_get_role(gateway: AwsGateway) -> None:
+    """GetRole is held until both listings have been sent: sequential code would time out."""
+    import threading
+
+    arn = _full_role()
+    listed = {"ListRolePolicies": threading.Event(), "ListAttachedRolePolicies": threading.Event()}
+    iam = gateway.client("iam")
+    for name, event in listed.items():
+        iam.meta.events.register(f"before-call.iam.{name}", lambda event=event, **_: event.set())
+
+    def hold(**_: Any) -> None:
+        assert all(e.wait(5) for e in listed.values()), "listings waited for GetRole"
+
+    iam.meta.events.register("before-call.iam.GetRole", hold)
+    role = fetch_role(gateway, parse_role_arn(arn))
+    assert isinstance(role, Ok)
+    assert isinstance(role.value.permissions, Ok)  # type: ignore[union-attr]
