@@ -13,16 +13,66 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
 
-from qsdoctor.arn import parse_role_arn
+from qsdoctor.arn import RoleArn, parse_role_arn
+from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway
 from qsdoctor.collect.context import CollectContext
-from qsdoctor.collect.roles import read_role
+from qsdoctor.collect.roles import RoleRead, decode_policy
 from qsdoctor.errors import UsageError
-from qsdoctor.facts import Destination
+from qsdoctor.facts import Destination, RoleFacts
 from qsdoctor.models import Ok, Skipped, Unavailable
 
 #: Destination reads run on at most this many threads (IAM's request rate is shared).
 DESTINATION_READ_WORKERS = 4
+
+
+def read_trust(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead:
+    """iam:GetRole only: the role and its trust, without its own permission policies.
+
+    QS201-QS204 judge only the destination's existence and trust, so a destination
+    reader needs nothing beyond iam:GetRole, and a run over hundreds of destinations
+    makes one IAM call per destination instead of four or more.
+    """
+    try:
+        answer = gateway.call("iam", "get_role", resource=role_arn.arn, RoleName=role_arn.name)
+    except AwsCallFailed as e:
+        if e.error.code == "NoSuchEntity":
+            return RoleRead(role=Ok(None))
+        return RoleRead(role=Unavailable(e.error))
+    role = answer["Role"]
+    if role["Arn"] != role_arn.arn:
+        # NOTE: GetRole takes only the name (unique per account): this is the same-named
+        # role under another path, and STS needs the exact ARN.
+        return RoleRead(role=Ok(None), other_arn=str(role["Arn"]))
+    last_used = role.get("RoleLastUsed") or {}
+    return RoleRead(
+        role=Ok(
+            RoleFacts(
+                arn=role_arn.arn,
+                name=role["RoleName"],
+                path=role.get("Path", "/"),
+                role_id=role["RoleId"],
+                account_id=role_arn.account,
+                trust_policy=decode_policy(role.get("AssumeRolePolicyDocument") or {}),
+                max_session_duration=int(role.get("MaxSessionDuration", 3600)),
+                create_date=_iso(role.get("CreateDate")),
+                last_used_date=_iso(last_used.get("LastUsedDate")),
+                last_used_region=last_used.get("Region"),
+                tags=tuple((t["Key"], t["Value"]) for t in role.get("Tags") or ()),
+                permissions=Skipped("not read: the destination checks need only the trust"),
+            )
+        )
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
 
 
 def read_destination(ctx: CollectContext, dest: Destination) -> Destination:
@@ -33,7 +83,7 @@ def read_destination(ctx: CollectContext, dest: Destination) -> Destination:
         return dataclasses.replace(dest, role=Skipped(e.message))
     match ctx.reader_for_account(role_arn.account):
         case Ok(gateway):
-            read = read_role(gateway, role_arn)
+            read = read_trust(gateway, role_arn)
             return dataclasses.replace(dest, role=read.role, other_arn=read.other_arn)
         case Unavailable() | Skipped() as why:
             return dataclasses.replace(dest, role=why)

@@ -29,7 +29,7 @@ from qsdoctor.arn import parse_role_arn
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway
 from qsdoctor.checks.classify import redact_echoed_values
 from qsdoctor.collect.context import CollectContext, HopResult
-from qsdoctor.collect.roles import fetch_role
+from qsdoctor.collect.destinations import read_trust
 from qsdoctor.errors import UsageError
 from qsdoctor.facts import AssumeAttempt, CallerIdentity, Destination, NegativeProbes
 from qsdoctor.models import Fetched, Ok, Skipped, Unavailable
@@ -300,7 +300,7 @@ def _read_with_session(
     except UsageError as e:  # pragma: no cover  (the CLI validated it)
         return Skipped(e.message)
     gateway = ctx.assumed_gateway(creds, label=attempt.session_arn or dest.arn)
-    read = fetch_role(gateway, role_arn)
+    read = read_trust(gateway, role_arn).role
     if isinstance(read, Unavailable):
         return Skipped(
             f"no credentials for account {role_arn.account}, and the hop-2 session may not "

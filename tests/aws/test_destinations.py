@@ -60,6 +60,8 @@ def test_reads_each_destination_with_the_destination_profile_in_order(
         assert isinstance(d.role.value, RoleFacts)
         assert d.role.value.arn == d.arn
         assert d.role.value.trust_policy == TRUST
+        # Only iam:GetRole: the destination checks judge the trust, not the role's policies.
+        assert isinstance(d.role.value.permissions, Skipped)
 
 
 def test_missing_role_and_same_name_under_another_path(
