@@ -166,7 +166,6 @@ PROFILES: tuple[Profile, ...] = (
             ("iam", "GetRole"), ("iam", "ListRoles"), ("iam", "ListRolePolicies"),
             ("iam", "GetRolePolicy"), ("iam", "ListAttachedRolePolicies"),
             ("iam", "GetPolicy"), ("iam", "GetPolicyVersion"),
-            ("iam", "SimulatePrincipalPolicy"),
             ("cloudtrail", "DescribeTrails"), ("cloudtrail", "GetTrailStatus"),
             ("cloudtrail", "GetEventSelectors"), ("cloudtrail", "LookupEvents"),
         }),
@@ -178,12 +177,8 @@ PROFILES: tuple[Profile, ...] = (
         option="--destination-profile",
         account="each destination account",
         groups=("0", "2"),
-        operations=frozenset({
-            ("sts", "GetCallerIdentity"),
-            ("iam", "GetRole"), ("iam", "ListRoles"), ("iam", "ListRolePolicies"),
-            ("iam", "GetRolePolicy"), ("iam", "ListAttachedRolePolicies"),
-            ("iam", "GetPolicy"), ("iam", "GetPolicyVersion"),
-        }),
+        # Destination checks judge existence and trust only: one GetRole per destination.
+        operations=frozenset({("sts", "GetCallerIdentity"), ("iam", "GetRole")}),
         resources={},
     ),
 )

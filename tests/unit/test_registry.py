@@ -169,3 +169,10 @@ def test_permissions_md_lists_every_need_of_every_check() -> None:
             assert f'"{action}"' in text
     for service, op in READ_ONLY:
         assert f"`{service}:{op}`" in text
+
+
+def test_profiles_only_use_allowlisted_operations() -> None:
+    from qsdoctor.checks.docs import PROFILES
+
+    for profile in PROFILES:
+        assert profile.operations <= READ_ONLY, profile.operations - READ_ONLY
