@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from qsdoctor.bundle import (
     REDACTED_PREFIX,
@@ -424,3 +426,29 @@ def test_unreadable_bundle_files(tmp_path: Path, content: str, fragment: str) ->
         load_facts(path)
     with pytest.raises(UsageError, match="no such file"):
         load_facts(tmp_path / "none.json")
+
+
+_BASELINE = json.dumps(facts_to_dict(full_facts()))
+_STS_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@:/-"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    configured=st.text(_STS_ALPHABET, min_size=16, max_size=64),
+    other=st.text(_STS_ALPHABET, min_size=16, max_size=64),
+    same=st.booleans(),
+)
+def test_redaction_hides_values_and_keeps_equality(configured: str, other: str, same: bool) -> None:
+    in_trust = configured if same else other
+    # Values that occur in the bundle anyway (ARNs, keys, dates) prove nothing here.
+    assume(configured not in _BASELINE and in_trust not in _BASELINE)
+    text, back = roundtrip(full_facts(configured=configured, in_trust=in_trust))
+    assert configured not in text
+    assert in_trust not in text
+    inter = back.intermediate_role
+    assert isinstance(inter, Ok)
+    assert inter.value is not None
+    assert back.external_id is not None
+    condition = inter.value.trust_policy["Statement"][0]["Condition"]["StringEquals"]
+    token = condition["sts:ExternalId"][0]
+    assert (token == back.external_id.value) == (configured == in_trust)
