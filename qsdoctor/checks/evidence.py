@@ -92,9 +92,9 @@ def redact_policy(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def statement_label(policy: str, index: int, sid: str | None) -> str:
-    """How a statement is named to humans: its Sid when it has one, else its position."""
+    """How a statement is named to humans (the policy engine's wording): Sid and position."""
     if sid:
-        return f'statement "{sid}" of {policy}'
+        return f'statement "{sid}" (#{index + 1}) of {policy}'
     return f"statement #{index + 1} of {policy}"
 
 

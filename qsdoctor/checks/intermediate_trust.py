@@ -357,6 +357,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             "is accepted; QS103 covers the exposure",
             mine, *evidence.statement_refs(stmts),
             remediation=FIX_EXTERNAL_ID,
+            title="Trust accepts any External ID",
         )
     principal = hop1_principal(facts)
     result = evaluate(

@@ -53,7 +53,7 @@ def test_statement_evidence_is_labelled_and_redacted() -> None:
             "Condition": {"StringEquals": {"sts:ExternalId": SECRET}}}
     ev = evidence.statement("trust policy of R", 0, stmt, note="admits 684035162433")
     assert ev.kind == "statement"
-    assert ev.summary == 'statement "Vendor" of trust policy of R: admits 684035162433'
+    assert ev.summary == 'statement "Vendor" (#1) of trust policy of R: admits 684035162433'
     assert SECRET not in json.dumps(ev.to_dict())
 
 
