@@ -176,3 +176,11 @@ def test_profiles_only_use_allowlisted_operations() -> None:
 
     for profile in PROFILES:
         assert profile.operations <= READ_ONLY, profile.operations - READ_ONLY
+
+
+def test_generator_main_writes_both_files(tmp_path: Path) -> None:
+    from qsdoctor.checks import docs
+
+    assert docs.main([str(tmp_path)]) == 0
+    assert (tmp_path / CHECKS_MD).read_text(encoding="utf-8") == render_checks_md()
+    assert (tmp_path / PERMISSIONS_MD).read_text(encoding="utf-8") == render_permissions_md()
