@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from qsdoctor import QUIVERSTONE_PRODUCTION_ACCOUNT
 from qsdoctor.cli.common import (
@@ -372,14 +374,9 @@ def _live(
     from qsdoctor.engine import run_check
 
     config = _config(inputs)
-    on_facts = None
+    on_facts: Callable[[Facts], None] | None = None
     if save_facts is not None:
-        target = save_facts
-
-        def on_facts_cb(facts: Facts) -> None:
-            write_bundle(facts, target, show_secrets=show_secrets)
-
-        on_facts = on_facts_cb
+        on_facts = partial(write_bundle, path=save_facts, show_secrets=show_secrets)
     with _progress(verbose) as say:
         return run_check(
             config, strict=strict, progress=say, raise_errors=verbose >= 2, on_facts=on_facts
@@ -416,17 +413,15 @@ def _replay(
 
 @contextmanager
 def _progress(verbose: int) -> Iterator[Callable[[str], None]]:
-    """Progress lines on stderr: a spinner on a terminal, plain lines only with -v."""
+    """Progress on stderr: a spinner on a terminal; elsewhere plain lines, only with -v."""
     err = stderr_console()
     if err.is_terminal:
         with err.status("starting…") as status:
-            yield lambda line: status.update(f"{line}…")
+            yield lambda line: status.update(escape(f"{line}…"))
+    elif verbose:
+        yield lambda line: err.print(f"qsdoctor: {line}…", markup=False, soft_wrap=True)
     else:
-        with nullcontext():
-            if verbose:
-                yield lambda line: err.print(f"qsdoctor: {line}…", markup=False)
-            else:
-                yield lambda _line: None
+        yield lambda _line: None
 
 
 def _render(report: Report, output: OutputFormat, *, verbose: int, strict: bool) -> None:
