@@ -70,6 +70,24 @@ def vendor_statements(facts: Facts, trust: Policy) -> tuple[StatementRef, ...]:
     return tuple(seen.values())
 
 
+def admitted_principal(facts: Facts, trust: Policy) -> str:
+    """The production principal to evaluate hop 1 for: the caller when the trust admits it,
+    else a production principal the trust names (QS102 reports the difference).
+
+    This keeps QS104 and QS109 about the External ID and session actions, not about who
+    runs hop 1.
+    """
+    from qsdoctor.policy import admitting_statements
+
+    principal = hop1_principal(facts)
+    if admitting_statements(trust, principal):
+        return principal
+    for entry in _vendor_entries(trust, facts.vendor_account_id):
+        if entry.kind in ("role", "user") and entry.value.startswith("arn:"):
+            return entry.value
+    return principal
+
+
 def _describe(entry: PrincipalEntry) -> str:
     kind = "unique ID of a deleted principal" if entry.kind == "unique-id" else entry.kind
     return f"{entry.value} ({kind})"
@@ -359,7 +377,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             remediation=FIX_EXTERNAL_ID,
             title="Trust accepts any External ID",
         )
-    principal = hop1_principal(facts)
+    principal = admitted_principal(facts, trust)
     result = evaluate(
         Request(principal=principal, action="sts:AssumeRole", resource=role.arn,
                 context={"sts:ExternalId": configured.value}),
@@ -442,7 +460,7 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
         return Outcome.passed(
             "hop 1 carries no source identity or session tags: only sts:AssumeRole is needed"
         )
-    principal = hop1_principal(facts)
+    principal = admitted_principal(facts, trust)
     missing: list[str] = []
     found: list[StatementRef] = []
     for action, why in required:

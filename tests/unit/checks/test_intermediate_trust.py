@@ -312,3 +312,22 @@ def test_qs102_warns_when_the_caller_is_not_the_trusted_vendor_principal() -> No
     f = one("QS102", with_role(trust=trust_with(Principal=principal)))
     assert f.status is Status.WARN
     assert "Support/jdoe" in f.detail
+
+
+def test_qs104_judges_the_external_id_for_the_trusted_vendor_role() -> None:
+    # The trust names the platform role, not the support engineer running qsdoctor: the
+    # External ID still matches (QS102 reports who may run hop 1).
+    principal = {"AWS": f"arn:aws:iam::{VENDOR}:role/Platform"}
+    f = one("QS104", with_role(trust=trust_with(Principal=principal)))
+    assert f.status is Status.PASS
+    wrong = one("QS104", facts(intermediate_role=Ok(role(trust=trust_with(Principal=principal))),
+                               external_id=ExternalId(EXTERNAL_ID[1:], source="test")))
+    assert wrong.status is Status.FAIL
+    assert "does not match" in wrong.detail
+
+
+def test_qs109_judges_the_trusted_vendor_role() -> None:
+    principal = {"AWS": f"arn:aws:iam::{VENDOR}:role/Platform"}
+    trust = trust_with(Principal=principal, Action=["sts:AssumeRole", "sts:SetSourceIdentity"])
+    f = one("QS109", facts(intermediate_role=Ok(role(trust=trust)), source_identity="jdoe"))
+    assert f.status is Status.PASS
