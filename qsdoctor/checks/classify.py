@@ -703,9 +703,14 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
         where, access = _invisible(failure, ctx)
         if unverified:
             names = ", ".join(dict.fromkeys(f.id for f in unverified))
+            by_reason: dict[str, list[str]] = {}
+            for f in unverified:
+                ids_for = by_reason.setdefault(f.detail, [])
+                if f.id not in ids_for:
+                    ids_for.append(f.id)
             parts.append(
                 f"no static check on this link fails, but {names} could not decide: "
-                + "; ".join(dict.fromkeys(f"{f.id}: {f.detail}" for f in unverified))
+                + "; ".join(f"{', '.join(i)}: {reason}" for reason, i in by_reason.items())
             )
             remediation = (
                 f"let the static checks decide ({names}: each says what it needs), then, if "

@@ -304,6 +304,8 @@ def test_skipped_static_checks_are_named_with_their_reason() -> None:
     assert [f.id for f in d.unverified] == ["QS104", "QS102"]
     assert "--intermediate-profile" in d.detail
     assert "could not decide" in d.detail
+    assert d.detail.count(reason) == 1
+    assert f"QS104, QS102: {reason}" in d.detail
 
 
 def test_explicit_scp_deny_on_hop2_points_at_customer_organization() -> None:
