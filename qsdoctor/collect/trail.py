@@ -478,6 +478,18 @@ def _assemble(
             for event in extra.events:
                 if keep(event):
                     events.setdefault(event.event_id, event)
+    if vantage == "production":
+        nameless = {
+            e.event_id
+            for read in reads
+            for e in read.events
+            if e.role_arn is None and not e.succeeded
+        }
+        if nameless:
+            notes.append(
+                f"{len(nameless)} denied AssumeRole record(s) name no role (no parameters, "
+                "message or resources) and could not be attributed"
+            )
     ordered = tuple(sorted(events.values(), key=lambda e: (e.event_time, e.event_id)))
     return Ok(
         TrailLookup(

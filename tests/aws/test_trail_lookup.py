@@ -223,6 +223,7 @@ def test_production_vantage_pages_regions_throttling_and_malformed(
 ) -> None:
     gw = gateway("qs-support", fast_retrying)
     east, west = stub(gw, "us-east-1"), stub(gw, "eu-west-1")
+    nameless = {**denied("w4", "2026-12-04T10:10:00Z"), "errorMessage": "Access denied"}
     # eu-west-1 (hop 1's Region): two pages, with a malformed item and another role.
     west.add_response(
         "lookup_events",
@@ -239,6 +240,7 @@ def test_production_vantage_pages_regions_throttling_and_malformed(
         "lookup_events",
         {
             "Events": [
+                item(nameless),
                 item(succeeded("w3", "2026-12-04T09:00:00Z", external_id="platform-external-id-x")),
                 {"EventId": "bad", "CloudTrailEvent": "{truncated"},
             ]
@@ -281,6 +283,10 @@ def test_production_vantage_pages_regions_throttling_and_malformed(
     assert lookup.value.malformed == 1
     assert lookup.value.pages == 3
     assert lookup.value.sources == ("LookupEvents",)
+    assert lookup.value.notes == (
+        "1 denied AssumeRole record(s) name no role (no parameters, message or resources) "
+        "and could not be attributed",
+    )
     assert lookup.value.events[0].external_id_fingerprint == fingerprint("platform-external-id-x")
     east.assert_no_pending_responses()
     west.assert_no_pending_responses()
