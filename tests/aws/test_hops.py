@@ -397,3 +397,44 @@ def test_destination_unread_names_destination_profile_when_hop2_fails(
     role = facts.destinations[0].role
     assert isinstance(role, Skipped)
     assert "--destination-profile" in role.reason
+
+
+def test_denied_hop1_is_linked_to_the_external_id_mismatch_end_to_end(
+    gate: AssumeGate,
+    production: str,
+    account_profile: Callable[..., str],
+    fast_retrying: RetryingFactory,
+) -> None:
+    from qsdoctor.checks.registry import run_checks
+
+    trust_value = EXT + "0"  # what the trust holds: one character longer
+    _create_role(
+        INTERMEDIATE,
+        INTERMEDIATE_ARN,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{PRODUCTION}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": trust_value}},
+                }
+            ],
+        },
+    )
+    account_profile(INTERMEDIATE, "acme-audit")
+    # AWS's answer to the configured (shorter) External ID: a bare AccessDenied.
+    gate.rules = [Rule(f"arn:aws:iam::{PRODUCTION}:user/", INTERMEDIATE_ARN, trust_value, "allow")]
+    facts = run(config(intermediate_profile="acme-audit"), fast_retrying)
+    findings = {f.id: f for f in run_checks(facts) if f.subject == INTERMEDIATE_ARN}
+
+    assert findings["QS104"].status.value == "fail"
+    hop1 = findings["QS301"]
+    assert hop1.status.value == "fail"
+    assert "most likely cause: QS104" in hop1.detail
+    assert hop1.remediation == findings["QS104"].remediation
+    assert findings["QS303"].status.value == "skip"
+    dumped = json.dumps([f.to_dict() for f in findings.values()])
+    assert EXT not in dumped
+    assert trust_value not in dumped
