@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
 from qsdoctor import __version__
+from qsdoctor.arn import parse_role_arn
 from qsdoctor.errors import UsageError
 from qsdoctor.facts import Facts
 from qsdoctor.models import AwsCallError, Ok, Skipped, Unavailable
@@ -282,6 +283,10 @@ def facts_from_dict(data: Any) -> LoadedBundle:
         raise _bad("redaction.fingerprints", "an object")
     decoder = _Decoder(redacted=bool(redaction.get("redacted")), fingerprints=fps)
     facts = decoder.decode(Facts, data.get("facts"), "facts")
+    # The report promises role ARNs in its target: hold an edited bundle to that too.
+    parse_role_arn(facts.intermediate_arn, what="the bundle's intermediate_arn")
+    for i, dest in enumerate(facts.destinations):
+        parse_role_arn(dest.arn, what=f"the bundle's destinations[{i}].arn")
     return LoadedBundle(
         facts=facts, redacted=decoder.redacted, saved_by=str(data.get("saved_by", "unknown"))
     )

@@ -408,6 +408,11 @@ def _mutated(path: list[str | int], value: Any) -> dict[str, Any]:
         (_mutated(["facts", "region"], 5), "facts.region: expected str"),
         (_mutated(["facts", "destinations"], {}), "facts.destinations: expected a list"),
         (_mutated(["facts", "external_id"], "plain"), "facts.external_id"),
+        (_mutated(["facts", "intermediate_arn"], "QuiverstoneTrustedIntermediate"), "not an ARN"),
+        (
+            _mutated(["facts", "destinations", 0, "arn"], "arn:aws:iam::1:role/X"),
+            "destinations[0].arn",
+        ),
     ],
 )
 def test_malformed_bundles_are_usage_errors(data: Any, fragment: str) -> None:
