@@ -40,8 +40,7 @@ PLANNED: Mapping[str, PlannedCheck] = {
     ),
     "QS203": PlannedCheck(
         "destination-external-id",
-        "per destination: its External ID condition matches the supplied destination "
-        "External ID",
+        "per destination: its External ID condition matches the supplied destination External ID",
     ),
     "QS204": PlannedCheck(
         "destination-session-requirements",
@@ -84,17 +83,27 @@ PLANNED: Mapping[str, PlannedCheck] = {
 #: The reference's Validation Steps, in its order, and the checks that automate each.
 VALIDATION_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("1. Verify intermediate role exists in intermediate account", ("QS101",)),
-    ("2. Check intermediate role trust policy includes Quiverstone account (684035162433)",
-     ("QS102",)),
-    ("3. Verify External ID is configured in intermediate role trust policy",
-     ("QS103", "QS104", "QS105")),
-    ("4. Check intermediate role policy allows sts:AssumeRole for destination roles",
-     ("QS106", "QS108")),
-    ("5. Verify destination roles trust intermediate account or specific intermediate role",
-     ("QS202", "QS203", "QS204")),
+    (
+        "2. Check intermediate role trust policy includes Quiverstone account (684035162433)",
+        ("QS102",),
+    ),
+    (
+        "3. Verify External ID is configured in intermediate role trust policy",
+        ("QS103", "QS104", "QS105"),
+    ),
+    (
+        "4. Check intermediate role policy allows sts:AssumeRole for destination roles",
+        ("QS106", "QS108"),
+    ),
+    (
+        "5. Verify destination roles trust intermediate account or specific intermediate role",
+        ("QS202", "QS203", "QS204"),
+    ),
     ("6. Test role assumption using AWS CLI", ("QS301", "QS302", "QS303")),
-    ("7. Check CloudTrail logs in intermediate account for assumption attempts and errors",
-     ("QS401", "QS402", "QS403")),
+    (
+        "7. Check CloudTrail logs in intermediate account for assumption attempts and errors",
+        ("QS401", "QS402", "QS403"),
+    ),
     ("8. Verify assume role scope matches destination role names/accounts", ("QS107",)),
 )
 
@@ -102,27 +111,26 @@ VALIDATION_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 DEBUG_CHECKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Intermediate role deployed in correct account", ("QS101", "QS001")),
     ("Intermediate role name matches configuration", ("QS101",)),
-    ("External ID configured and matches Quiverstone config",
-     ("QS103", "QS104", "QS105", "QS303")),
+    ("External ID configured and matches Quiverstone config", ("QS103", "QS104", "QS105", "QS303")),
     ("Assume role scope configured correctly", ("QS107", "QS106")),
     ("Destination role names match scope configuration", ("QS107", "QS106", "QS201")),
     ("Destination roles trust intermediate account", ("QS202",)),
     ("CloudTrail enabled in intermediate account", ("QS401",)),
     ("No typos in account IDs or role names", ("QS101", "QS201", "QS202", "QS501")),
     ("Intermediate role has sts:AssumeRole permission", ("QS106",)),
-    ("Trust policies correctly configured on both intermediate and destination roles",
-     ("QS102", "QS103", "QS109", "QS202", "QS203", "QS204")),
+    (
+        "Trust policies correctly configured on both intermediate and destination roles",
+        ("QS102", "QS103", "QS109", "QS202", "QS203", "QS204"),
+    ),
 )
 
 #: The reference's Common Issues and the checks that recognise each.
 COMMON_ISSUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Role assumption fails (External ID mismatch)", ("QS104", "QS301", "QS402")),
-    ("Cannot assume destination roles (scope does not include them)",
-     ("QS107", "QS106", "QS302")),
+    ("Cannot assume destination roles (scope does not include them)", ("QS107", "QS106", "QS302")),
     ("Permission denied (no sts:AssumeRole for the destination)", ("QS106", "QS403")),
     ("Destination role trust error", ("QS202", "QS302")),
-    ("External ID mismatch (template, Quiverstone config, destination roles)",
-     ("QS104", "QS203")),
+    ("External ID mismatch (template, Quiverstone config, destination roles)", ("QS104", "QS203")),
 )
 
 
@@ -149,10 +157,14 @@ PROFILES: tuple[Profile, ...] = (
         option="--profile",
         account=f"the Quiverstone production account ({QUIVERSTONE_PRODUCTION_ACCOUNT})",
         groups=("0", "3"),
-        operations=frozenset({
-            ("sts", "GetCallerIdentity"), ("sts", "AssumeRole"),
-            ("cloudtrail", "LookupEvents"), ("secretsmanager", "GetSecretValue"),
-        }),
+        operations=frozenset(
+            {
+                ("sts", "GetCallerIdentity"),
+                ("sts", "AssumeRole"),
+                ("cloudtrail", "LookupEvents"),
+                ("secretsmanager", "GetSecretValue"),
+            }
+        ),
         resources={"sts:AssumeRole": "arn:aws:iam::*:role/QuiverstoneTrustedIntermediate"},
     ),
     Profile(
@@ -161,14 +173,22 @@ PROFILES: tuple[Profile, ...] = (
         option="--intermediate-profile",
         account="the intermediate (trusted) account",
         groups=("0", "1", "4"),
-        operations=frozenset({
-            ("sts", "GetCallerIdentity"),
-            ("iam", "GetRole"), ("iam", "ListRoles"), ("iam", "ListRolePolicies"),
-            ("iam", "GetRolePolicy"), ("iam", "ListAttachedRolePolicies"),
-            ("iam", "GetPolicy"), ("iam", "GetPolicyVersion"),
-            ("cloudtrail", "DescribeTrails"), ("cloudtrail", "GetTrailStatus"),
-            ("cloudtrail", "GetEventSelectors"), ("cloudtrail", "LookupEvents"),
-        }),
+        operations=frozenset(
+            {
+                ("sts", "GetCallerIdentity"),
+                ("iam", "GetRole"),
+                ("iam", "ListRoles"),
+                ("iam", "ListRolePolicies"),
+                ("iam", "GetRolePolicy"),
+                ("iam", "ListAttachedRolePolicies"),
+                ("iam", "GetPolicy"),
+                ("iam", "GetPolicyVersion"),
+                ("cloudtrail", "DescribeTrails"),
+                ("cloudtrail", "GetTrailStatus"),
+                ("cloudtrail", "GetEventSelectors"),
+                ("cloudtrail", "LookupEvents"),
+            }
+        ),
         resources={},
     ),
     Profile(
@@ -229,19 +249,26 @@ def render_checks_md(registry: Mapping[str, CheckSpec] | None = None) -> str:
         if status == "implemented":
             spec = registry[cid]
             runs = "per destination" if spec.scope == "destination" else "once"
-            lines.append(f"| [{cid}](#{cid.lower()}-{name}) | `{name}` | {spec.group} | {runs} "
-                         f"| {_cell(spec.title)} |")
+            lines.append(
+                f"| [{cid}](#{cid.lower()}-{name}) | `{name}` | {spec.group} | {runs} "
+                f"| {_cell(spec.title)} |"
+            )
         else:
-            lines.append(f"| {cid} | `{name}` | {GROUPS.get(cid[2], '?')} | planned "
-                         f"| {_cell(PLANNED[cid].passes_when)} |")
-    lines += ["", "## The reference's Validation Steps", "",
-              "| step | checks |", "|---|---|"]
+            lines.append(
+                f"| {cid} | `{name}` | {GROUPS.get(cid[2], '?')} | planned "
+                f"| {_cell(PLANNED[cid].passes_when)} |"
+            )
+    lines += ["", "## The reference's Validation Steps", "", "| step | checks |", "|---|---|"]
     lines += [f"| {_cell(step)} | {_ids(ids, known)} |" for step, ids in VALIDATION_STEPS]
-    lines += ["", "## The reference's Debug Checklist", "",
-              "| checklist item | checks |", "|---|---|"]
+    lines += [
+        "",
+        "## The reference's Debug Checklist",
+        "",
+        "| checklist item | checks |",
+        "|---|---|",
+    ]
     lines += [f"| {_cell(item)} | {_ids(ids, known)} |" for item, ids in DEBUG_CHECKLIST]
-    lines += ["", "## The reference's Common Issues", "",
-              "| issue | checks |", "|---|---|"]
+    lines += ["", "## The reference's Common Issues", "", "| issue | checks |", "|---|---|"]
     lines += [f"| {_cell(issue)} | {_ids(ids, known)} |" for issue, ids in COMMON_ISSUES]
     for spec in registry.values():
         lines += ["", *check_section(spec)]
@@ -250,8 +277,11 @@ def render_checks_md(registry: Mapping[str, CheckSpec] | None = None) -> str:
 
 def check_section(spec: CheckSpec) -> list[str]:
     """One check's documentation: the heading, its docstring, needs and remediation."""
-    runs = "once per destination (subject: the destination ARN)" if spec.scope == "destination" \
+    runs = (
+        "once per destination (subject: the destination ARN)"
+        if spec.scope == "destination"
         else "once per chain (subject: the intermediate role ARN)"
+    )
     needs = ", ".join(f"`{n}`" for n in spec.needs) or "nothing beyond the facts already read"
     return [
         f"## {spec.id} {spec.name}",
@@ -290,13 +320,20 @@ def profile_policy(profile: Profile, registry: Mapping[str, CheckSpec]) -> dict[
     general = [a for a in actions if a not in profile.resources]
     statements: list[dict[str, object]] = []
     if general:
-        statements.append({"Sid": "QsdoctorRead", "Effect": "Allow",
-                           "Action": general, "Resource": "*"})
+        statements.append(
+            {"Sid": "QsdoctorRead", "Effect": "Allow", "Action": general, "Resource": "*"}
+        )
     for action in actions:
         if action in profile.resources:
             sid = "Qsdoctor" + action.split(":", 1)[1]
-            statements.append({"Sid": sid, "Effect": "Allow", "Action": action,
-                               "Resource": profile.resources[action]})
+            statements.append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": action,
+                    "Resource": profile.resources[action],
+                }
+            )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -316,17 +353,30 @@ def render_permissions_md(registry: Mapping[str, CheckSpec] | None = None) -> st
     for profile in PROFILES:
         policy = json.dumps(profile_policy(profile, registry), indent=2)
         lines += [
-            "", f"## {profile.title}", "",
-            f"Credentials: `{profile.option}`, a principal in {profile.account}.", "",
-            "Actions: " + ", ".join(f"`{a}`" for a in profile_actions(profile, registry)), "",
-            "```json", policy, "```",
+            "",
+            f"## {profile.title}",
+            "",
+            f"Credentials: `{profile.option}`, a principal in {profile.account}.",
+            "",
+            "Actions: " + ", ".join(f"`{a}`" for a in profile_actions(profile, registry)),
+            "",
+            "```json",
+            policy,
+            "```",
         ]
-    lines += ["", "## Every allowlisted operation", "",
-              "| operation | IAM action | used with |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Every allowlisted operation",
+        "",
+        "| operation | IAM action | used with |",
+        "|---|---|---|",
+    ]
     for service, op in sorted(READ_ONLY):
         users = [p.option for p in PROFILES if (service, op) in p.operations]
-        lines.append(f"| `{service}:{op}` | `{permission(service, op)}` | "
-                     f"{', '.join(f'`{u}`' for u in users) or 'optional features'} |")
+        lines.append(
+            f"| `{service}:{op}` | `{permission(service, op)}` | "
+            f"{', '.join(f'`{u}`' for u in users) or 'optional features'} |"
+        )
     lines += [
         "",
         "`cloudwatch:PutMetricData` joins the allowlist only for `qsdoctor probe` when",

@@ -83,9 +83,7 @@ def redact_policy(document: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(dict(document))
     statements = out.get("Statement")
     if isinstance(statements, list):
-        out["Statement"] = [
-            redact_statement(s) if isinstance(s, dict) else s for s in statements
-        ]
+        out["Statement"] = [redact_statement(s) if isinstance(s, dict) else s for s in statements]
     elif isinstance(statements, dict):
         out["Statement"] = redact_statement(statements)
     return out
@@ -99,7 +97,11 @@ def statement_label(policy: str, index: int, sid: str | None) -> str:
 
 
 def statement(
-    policy: str, index: int, stmt: Mapping[str, Any], *, sid: str | None = None,
+    policy: str,
+    index: int,
+    stmt: Mapping[str, Any],
+    *,
+    sid: str | None = None,
     note: str = "",
 ) -> Evidence:
     """Evidence for one policy statement (redacted), labelled by policy and Sid/position."""
@@ -110,8 +112,7 @@ def statement(
     return Evidence(
         kind="statement",
         summary=summary,
-        data={"policy": policy, "index": index, "sid": sid,
-              "statement": redact_statement(stmt)},
+        data={"policy": policy, "index": index, "sid": sid, "statement": redact_statement(stmt)},
     )
 
 
@@ -137,8 +138,11 @@ def trust_policy(role: RoleFacts) -> Evidence:
     return Evidence(
         kind="policy",
         summary=f"trust policy of {role.arn}",
-        data={"role": role.arn, "policy": "trust policy",
-              "document": redact_policy(role.trust_policy)},
+        data={
+            "role": role.arn,
+            "policy": "trust policy",
+            "document": redact_policy(role.trust_policy),
+        },
     )
 
 
@@ -148,16 +152,21 @@ def named_policy(policy: NamedPolicy) -> Evidence:
     return Evidence(
         kind="policy",
         summary=f"{policy.kind} policy {where}",
-        data={"name": policy.name, "kind": policy.kind, "arn": policy.arn,
-              "version_id": policy.version_id, "document": redact_policy(policy.document)},
+        data={
+            "name": policy.name,
+            "kind": policy.kind,
+            "arn": policy.arn,
+            "version_id": policy.version_id,
+            "document": redact_policy(policy.document),
+        },
     )
 
 
 def role_summary(role: RoleFacts) -> Evidence:
     """The facts about a role that identify it: ARN, unique ID, creation and last use."""
     used = (
-        f"last used {role.last_used_date}" + (f" in {role.last_used_region}"
-                                              if role.last_used_region else "")
+        f"last used {role.last_used_date}"
+        + (f" in {role.last_used_region}" if role.last_used_region else "")
         if role.last_used_date
         else "no recorded use in IAM's 400-day window"
     )
@@ -177,7 +186,9 @@ def external_id(label: str, value: ExternalId | str) -> Evidence:
     """An External ID as evidence: where it is used, its length and fingerprint only."""
     text = value.value if isinstance(value, ExternalId) else value
     data: dict[str, JsonValue] = {
-        "label": label, "length": len(text), "fingerprint": fingerprint(text),
+        "label": label,
+        "length": len(text),
+        "fingerprint": fingerprint(text),
     }
     if isinstance(value, ExternalId):
         data["source"] = value.source

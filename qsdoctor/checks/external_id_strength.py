@@ -51,15 +51,20 @@ def collect_values(facts: Facts) -> list[Found]:
     """Every External ID supplied to qsdoctor or written in a trust it could read."""
     found: list[Found] = []
     if facts.external_id is not None:
-        found.append(Found("configured intermediate External ID", facts.external_id.value,
-                           "intermediate"))
+        found.append(
+            Found("configured intermediate External ID", facts.external_id.value, "intermediate")
+        )
     if isinstance(facts.intermediate_role, Ok) and facts.intermediate_role.value is not None:
-        found += _trust_values(facts.intermediate_role.value, "the intermediate role",
-                               "intermediate")
+        found += _trust_values(
+            facts.intermediate_role.value, "the intermediate role", "intermediate"
+        )
     for dest in facts.destinations:
         if dest.external_id is not None:
-            found.append(Found(f"configured External ID for {dest.arn}", dest.external_id.value,
-                               "destination"))
+            found.append(
+                Found(
+                    f"configured External ID for {dest.arn}", dest.external_id.value, "destination"
+                )
+            )
         if isinstance(dest.role, Ok) and dest.role.value is not None:
             found += _trust_values(dest.role.value, dest.arn, "destination")
     return found
@@ -72,7 +77,7 @@ def collect_values(facts: Facts) -> list[Found]:
     needs=("iam:GetRole",),
     remediation=(
         "generate a new random External ID of at least 32 characters from letters, digits "
-        "and _+=,.@:/- (e.g. `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`), "
+        'and _+=,.@:/- (e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`), '
         "redeploy with it as pExternalId, and update the Quiverstone organization "
         "configuration; use different values for the intermediate and destination roles"
     ),
@@ -120,8 +125,10 @@ def external_id_strength(facts: Facts) -> Outcome:
         sides.setdefault(item.value, set()).add(item.side)
     for value, where in sides.items():
         if where == {"intermediate", "destination"}:
-            warns.append(f"the same External ID (fingerprint {fingerprint(value)}) is used for "
-                         "the intermediate role and a destination role")
+            warns.append(
+                f"the same External ID (fingerprint {fingerprint(value)}) is used for "
+                "the intermediate role and a destination role"
+            )
     distinct = len(sides)
     if fails:
         return Outcome.failed("; ".join([*fails, *warns]), *ev)

@@ -64,8 +64,9 @@ def permission_policies(role: RoleFacts) -> tuple[tuple[Policy, ...], Policy | N
     """(identity policies, boundary) of the role, parsed; needs the permission reads."""
     perms = need(role.permissions)
     identity = tuple(parse(p.document, policy_name(p)) for p in perms.identity_policies)
-    boundary = parse(perms.boundary.document, policy_name(perms.boundary)) \
-        if perms.boundary else None
+    boundary = (
+        parse(perms.boundary.document, policy_name(perms.boundary)) if perms.boundary else None
+    )
     return identity, boundary
 
 
@@ -78,8 +79,7 @@ def hop1_principal(facts: Facts) -> str:
     """
     for caller in facts.callers:
         match caller.identity:
-            case Ok(ident) if caller.label == "caller" and \
-                    ident.account == facts.vendor_account_id:
+            case Ok(ident) if caller.label == "caller" and ident.account == facts.vendor_account_id:
                 return ident.arn
     return account_root_arn(facts.vendor_account_id, facts.partition)
 
@@ -105,8 +105,7 @@ def levenshtein(a: str, b: str) -> int:
     for i, ca in enumerate(a, start=1):
         current = [i]
         for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
 
@@ -137,8 +136,9 @@ def near_matches(wanted: RoleArn, candidates: tuple[str, ...]) -> tuple[NearMatc
             distance = levenshtein(cand.name.lower(), wanted.name.lower())
             if distance <= MAX_TYPO_DISTANCE:
                 plural = "s" if distance > 1 else ""
-                ranked.append((1 + distance, arn,
-                               NearMatch(arn, f"name {distance} edit{plural} away")))
+                ranked.append(
+                    (1 + distance, arn, NearMatch(arn, f"name {distance} edit{plural} away"))
+                )
     return tuple(m for _, _, m in sorted(ranked, key=lambda r: (r[0], r[1])))
 
 
@@ -197,21 +197,27 @@ def _missing(facts: Facts, wanted: RoleArn | None) -> Outcome:
         case Unavailable(err):
             return Outcome.failed(
                 f"{detail} (could not look for similar names: {err.needs()})",
-                Evidence(kind="api-error", summary=f"{err.operation}: {err.code}",
-                         data={"operation": err.operation, "code": err.code,
-                               "resource": err.resource}),
+                Evidence(
+                    kind="api-error",
+                    summary=f"{err.operation}: {err.code}",
+                    data={"operation": err.operation, "code": err.code, "resource": err.resource},
+                ),
                 title="Intermediate role not found",
             )
         case Skipped():
             matches = ()
     if not matches:
-        return Outcome.failed(f"{detail}; no role in the account has a similar name",
-                              title="Intermediate role not found")
+        return Outcome.failed(
+            f"{detail}; no role in the account has a similar name",
+            title="Intermediate role not found",
+        )
     shown = "; ".join(f"{m.arn} ({m.why})" for m in matches[:3])
     return Outcome.failed(
         f"{detail}; did you mean {shown}?",
-        *(evidence.note(f"near match: {m.arn} ({m.why})", {"arn": m.arn, "why": m.why})
-          for m in matches),
+        *(
+            evidence.note(f"near match: {m.arn} ({m.why})", {"arn": m.arn, "why": m.why})
+            for m in matches
+        ),
         remediation=(
             f"if {matches[0].arn} is the intermediate role, set it as the Intermediate Role "
             "ARN in the Quiverstone organization configuration and in --intermediate-arn; "

@@ -81,8 +81,12 @@ def intermediate_assume_permission(facts: Facts, dest: Destination) -> Outcome:
     from qsdoctor.policy import Decision, Request, evaluate
 
     result = evaluate(
-        Request(principal=session_arn(role, facts.partition), action="sts:AssumeRole",
-                resource=dest.arn, principal_role_arn=role.arn),
+        Request(
+            principal=session_arn(role, facts.partition),
+            action="sts:AssumeRole",
+            resource=dest.arn,
+            principal_role_arn=role.arn,
+        ),
         identity_policies=identity,
         permission_boundary=boundary,
     )
@@ -140,8 +144,12 @@ def _scope_evidence(scope: ScopeClassification) -> tuple[Evidence, ...]:
     summary = f"scope {scope.kind}: {SCOPE_WORDS.get(scope.kind, scope.kind)}"
     if scope.explanation:
         summary += f" ({scope.explanation})"
-    data = {"kind": scope.kind, "resources": list(scope.resources),
-            "role_names": list(scope.role_names), "accounts": list(scope.accounts)}
+    data = {
+        "kind": scope.kind,
+        "resources": list(scope.resources),
+        "role_names": list(scope.role_names),
+        "accounts": list(scope.accounts),
+    }
     return (evidence.note(summary, data), *evidence.statement_refs(scope.statements))
 
 
@@ -185,25 +193,33 @@ def intermediate_scope(facts: Facts) -> Outcome:
     if scope.kind == "none":
         return Outcome.failed(
             f"the policies of {role.name} allow sts:AssumeRole on nothing: no destination "
-            "can be reached", *ev, title=title,
+            "can be reached",
+            *ev,
+            title=title,
         )
     if scope.kind == "any-role-any-account":
         suggestion = (
-            f" with pDestinationRoleName={names[0]}" if len(names) == 1 else
-            " with pDestinationRoleName set to your destination roles' common name"
+            f" with pDestinationRoleName={names[0]}"
+            if len(names) == 1
+            else " with pDestinationRoleName set to your destination roles' common name"
         )
         return Outcome.warned(
-            f"{role.name} may assume {SCOPE_WORDS[scope.kind]}", *ev, title=title,
-            remediation=("narrow the scope: redeploy trusted-intermediate-role.yaml with "
-                         f"pAssumeRoleScope=specific-role-any-account{suggestion}"),
+            f"{role.name} may assume {SCOPE_WORDS[scope.kind]}",
+            *ev,
+            title=title,
+            remediation=(
+                "narrow the scope: redeploy trusted-intermediate-role.yaml with "
+                f"pAssumeRoleScope=specific-role-any-account{suggestion}"
+            ),
         )
     misfits = [d.arn for d in facts.destinations if not _fits(scope, d.arn)]
     allowed = ", ".join(scope.resources) or "nothing"
     if misfits:
         wanted = sorted({_role_name(arn) for arn in misfits})
         return Outcome.warned(
-            f"scope {scope.kind} allows {allowed}, which does not include "
-            f"{', '.join(misfits)}", *ev, title=title,
+            f"scope {scope.kind} allows {allowed}, which does not include {', '.join(misfits)}",
+            *ev,
+            title=title,
             remediation=(
                 "make scope and destinations agree: redeploy trusted-intermediate-role.yaml with "
                 f"pDestinationRoleName={wanted[0]} (and pDestinationAccountId for "
@@ -212,8 +228,11 @@ def intermediate_scope(facts: Facts) -> Outcome:
             ),
         )
     fit = f"; all {len(facts.destinations)} destination(s) fit" if facts.destinations else ""
-    return Outcome.passed(f"{role.name} may assume {SCOPE_WORDS.get(scope.kind, scope.kind)}: "
-                          f"{allowed}{fit}", *ev, title=title)
+    return Outcome.passed(
+        f"{role.name} may assume {SCOPE_WORDS.get(scope.kind, scope.kind)}: {allowed}{fit}",
+        *ev,
+        title=title,
+    )
 
 
 @check(
@@ -224,7 +243,7 @@ def intermediate_scope(facts: Facts) -> Outcome:
     remediation=(
         "remove the extra statements or actions (see the evidence) from the policies of "
         "{intermediate_arn}: the reference limits the intermediate role to sts:AssumeRole "
-        "(\"No additional permissions granted to intermediate role\")"
+        '("No additional permissions granted to intermediate role")'
     ),
 )
 def intermediate_least_privilege(facts: Facts) -> Outcome:
@@ -256,6 +275,8 @@ def intermediate_least_privilege(facts: Facts) -> Outcome:
     parts = [f"{ref.label} grants {', '.join(actions)}" for ref, actions in extras]
     return Outcome.warned(
         f"{role.name} can do more than assume roles: {'; '.join(parts)}",
-        *(evidence.statement_ref(ref, note="extra: " + ", ".join(actions))
-          for ref, actions in extras),
+        *(
+            evidence.statement_ref(ref, note="extra: " + ", ".join(actions))
+            for ref, actions in extras
+        ),
     )

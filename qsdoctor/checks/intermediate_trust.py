@@ -48,8 +48,11 @@ def _vendor_entries(trust: Policy, vendor: str) -> tuple[PrincipalEntry, ...]:
     from qsdoctor.policy import principal_entries
 
     return tuple(
-        e for e in principal_entries(trust)
-        if e.account == vendor and not e.negated and e.statement.effect == "Allow"
+        e
+        for e in principal_entries(trust)
+        if e.account == vendor
+        and not e.negated
+        and e.statement.effect == "Allow"
         and e.kind in SPECIFIC_KINDS | {"account"}
     )
 
@@ -144,10 +147,7 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
     stale = [e for e in allow if e.kind == "unique-id"]
     by_account = admitting_statements(trust, vendor)
     specific = [e for e in _vendor_entries(trust, vendor) if e.kind in SPECIFIC_KINDS]
-    extras = [
-        e for e in allow
-        if e not in wildcards and e not in stale and e.account != vendor
-    ]
+    extras = [e for e in allow if e not in wildcards and e not in stale and e.account != vendor]
     fails: list[str] = []
     warns: list[str] = []
     shown: list[StatementRef] = []
@@ -161,8 +161,11 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
             what = "allows a wildcard principal: any principal"
         fails.append(
             f"{refs[0].label} {what}, in any AWS account, may assume the role"
-            + (" whenever its conditions hold (conditions do not replace a named principal)"
-               if conditioned else "")
+            + (
+                " whenever its conditions hold (conditions do not replace a named principal)"
+                if conditioned
+                else ""
+            )
         )
     if by_account:
         shown += by_account
@@ -180,13 +183,17 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         instead = f"; it admits {', '.join(others)}" if others else ""
         reason = f"does not admit the production account {vendor}{instead}"
         if stale:
-            reason += ("; IAM shows a unique ID once the principal it named was deleted, and "
-                       "it never matches again")
+            reason += (
+                "; IAM shows a unique ID once the principal it named was deleted, and "
+                "it never matches again"
+            )
         fails.append(f"the trust policy {reason}")
         shown += [e.statement for e in allow]
     if admitted and stale:
-        warns.append(f"stale unique ID(s) {', '.join(e.value for e in stale)} "
-                     "(deleted principals) are still listed")
+        warns.append(
+            f"stale unique ID(s) {', '.join(e.value for e in stale)} "
+            "(deleted principals) are still listed"
+        )
         shown += [e.statement for e in stale]
     if extras:
         warns.append(f"it also admits {', '.join(_describe(e) for e in extras)}")
@@ -198,11 +205,11 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         also = [f"the trust {admitted} as well"] if admitted and not through_wildcard else []
         detail = "; ".join([*fails, *also, *warns])
         title = None if admitted else "Trust does not admit the Quiverstone production account"
-        return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)),
-                              title=title)
+        return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)), title=title)
     if warns:
         return Outcome.warned(
-            f"the trust policy {admitted}, but {'; '.join(warns)}", *ev,
+            f"the trust policy {admitted}, but {'; '.join(warns)}",
+            *ev,
             remediation=(
                 "remove the other principals (and stale AROA…/AIDA… IDs) from the trust of "
                 "{subject}: the reference's intermediate role trusts only the Quiverstone "
@@ -217,7 +224,8 @@ def _fix_principal(wildcard: bool) -> str:
         return FIX_TRUST
     return (
         "replace the wildcard principal in the trust of {subject} with "
-        + REFERENCE_PRINCIPAL + " (redeploying trusted-intermediate-role.yaml restores it)"
+        + REFERENCE_PRINCIPAL
+        + " (redeploying trusted-intermediate-role.yaml restores it)"
     )
 
 
@@ -277,7 +285,8 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
         return Outcome.warned(
             f"{missing[0].label} admits the production account without requiring "
             "sts:ExternalId: hop 1 works, but nothing protects against a confused deputy",
-            *ev, title="Trust does not require an External ID",
+            *ev,
+            title="Trust does not require an External ID",
         )
     if impossible and not (good or weak):
         ref, problems = impossible[0]
@@ -294,7 +303,8 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
     if weak:
         ref, why = weak[0]
         return Outcome.warned(
-            f"{ref.label} does not enforce the External ID: {'; '.join(why)}", *ev,
+            f"{ref.label} does not enforce the External ID: {'; '.join(why)}",
+            *ev,
             remediation=(
                 "use a plain StringEquals on sts:ExternalId in the trust of {subject} (no "
                 "IfExists, no negation, no ForAllValues:, no wildcards): " + FIX_EXTERNAL_ID
@@ -305,7 +315,8 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
     if impossible:
         bad, problems = impossible[0]
         return Outcome.warned(
-            f"{detail}, but {bad.label} can never match: {'; '.join(problems)}", *ev,
+            f"{detail}, but {bad.label} can never match: {'; '.join(problems)}",
+            *ev,
             remediation="remove or fix the statement that can never match in the trust of "
             "{subject}",
         )
@@ -321,10 +332,17 @@ def _vendor_grant(resource: str) -> Policy:
     from qsdoctor.policy import parse_policy
 
     return parse_policy(
-        {"Version": "2012-10-17",
-         "Statement": [{"Sid": "AssumedProductionGrant", "Effect": "Allow",
-                        "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                        "Resource": resource}]},
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AssumedProductionGrant",
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                    "Resource": resource,
+                }
+            ],
+        },
         name="production account's identity policy (assumed to allow hop 1)",
     )
 
@@ -373,23 +391,28 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
         return Outcome.warned(
             "the trust requires no External ID, so any value (including the configured one) "
             "is accepted; QS103 covers the exposure",
-            mine, *evidence.statement_refs(stmts),
+            mine,
+            *evidence.statement_refs(stmts),
             remediation=FIX_EXTERNAL_ID,
             title="Trust accepts any External ID",
         )
     principal = admitted_principal(facts, trust)
     result = evaluate(
-        Request(principal=principal, action="sts:AssumeRole", resource=role.arn,
-                context={"sts:ExternalId": configured.value}),
+        Request(
+            principal=principal,
+            action="sts:AssumeRole",
+            resource=role.arn,
+            context={"sts:ExternalId": configured.value},
+        ),
         identity_policies=(_vendor_grant(role.arn),),
         trust_policy=trust,
     )
     if result.allowed:
         trust_side = [r for r in result.deciding if r.policy == trust.name] or list(stmts)
         return Outcome.passed(
-            f"the configured External ID ({configured.describe()}) satisfies "
-            f"{trust_side[0].label}",
-            mine, *evidence.statement_refs(trust_side),
+            f"the configured External ID ({configured.describe()}) satisfies {trust_side[0].label}",
+            mine,
+            *evidence.statement_refs(trust_side),
         )
     matched = [ref for ref, req in reqs if req.present and req.matches(configured.value)]
     if matched:
@@ -398,7 +421,8 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
         return Outcome.failed(
             f"the configured External ID matches {matched[0].label}, but the trust still "
             f"refuses hop 1 for {principal}: {reasons}",
-            mine, *evidence.statement_refs((*matched, *result.deciding)),
+            mine,
+            *evidence.statement_refs((*matched, *result.deciding)),
             remediation="fix the other conditions of that statement in the trust of {subject} "
             "(see the evidence), or compare with the reference's trust policy",
         )
@@ -413,7 +437,10 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             detail += "; hint: " + "; ".join(hints)
         extra.append(evidence.external_id("closest External ID in the trust", closest))
     return Outcome.failed(
-        detail, mine, *extra, *evidence.statement_refs((*stmts, *result.deciding)),
+        detail,
+        mine,
+        *extra,
+        *evidence.statement_refs((*stmts, *result.deciding)),
         title="Configured External ID does not match the trust",
     )
 
@@ -454,8 +481,7 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     if facts.source_identity:
         required.append(("sts:SetSourceIdentity", "a source identity"))
     if facts.session_tag_keys:
-        required.append(("sts:TagSession",
-                         f"session tags ({', '.join(facts.session_tag_keys)})"))
+        required.append(("sts:TagSession", f"session tags ({', '.join(facts.session_tag_keys)})"))
     if not required:
         return Outcome.passed(
             "hop 1 carries no source identity or session tags: only sts:AssumeRole is needed"
@@ -473,7 +499,8 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     if missing:
         return Outcome.failed(
             f"the trust does not allow {' or '.join(missing)} for {principal}: STS refuses "
-            "hop 1 with AccessDenied", *ev,
+            "hop 1 with AccessDenied",
+            *ev,
         )
     actions = " and ".join(a for a, _ in required)
     return Outcome.passed(f"the trust allows {actions} ({found[0].label})", *ev)

@@ -16,8 +16,11 @@ from qsdoctor.cli.common import app, stderr_console, use_color
 def explain(
     check_id: Annotated[
         str | None,
-        typer.Argument(metavar="ID", help="A check ID (QS104) or name "
-                       "(intermediate-external-id-match); omit it to list every check."),
+        typer.Argument(
+            metavar="ID",
+            help="A check ID (QS104) or name "
+            "(intermediate-external-id-match); omit it to list every check.",
+        ),
     ] = None,
 ) -> None:
     """Print what a check looks at, why it matters, how it decides and how to fix it."""
@@ -42,8 +45,10 @@ def explain(
         ]
         hint = f"; did you mean {', '.join(dict.fromkeys(near))}?" if near else ""
         stderr_console().print(
-            escape(f"qsdoctor: error: unknown check {wanted!r}{hint} — "
-                   "`qsdoctor explain` with no ID lists every check"),
+            escape(
+                f"qsdoctor: error: unknown check {wanted!r}{hint} — "
+                "`qsdoctor explain` with no ID lists every check"
+            ),
             soft_wrap=True,
         )
         raise typer.Exit(2)
@@ -52,8 +57,12 @@ def explain(
         planned = PLANNED[cid]
         out.print(f"[bold]{cid} {escape(planned.name)}[/bold] (planned)")
         out.print()
-        out.print(escape(f"Passes when {planned.passes_when}. This version of qsdoctor does "
-                         "not implement it yet; see docs/checks.md."))
+        out.print(
+            escape(
+                f"Passes when {planned.passes_when}. This version of qsdoctor does "
+                "not implement it yet; see docs/checks.md."
+            )
+        )
         raise typer.Exit(0)
     section = check_section(spec)
     out.print(f"[bold]{escape(spec.id)} {escape(spec.name)}[/bold]")

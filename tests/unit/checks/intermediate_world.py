@@ -72,28 +72,38 @@ def trust_with(**statement_changes: Any) -> dict[str, Any]:
     return doc
 
 
-def permissions(*documents: dict[str, Any], boundary: dict[str, Any] | None = None,
-                managed: tuple[tuple[str, dict[str, Any]], ...] = ()) -> RolePermissions:
+def permissions(
+    *documents: dict[str, Any],
+    boundary: dict[str, Any] | None = None,
+    managed: tuple[tuple[str, dict[str, Any]], ...] = (),
+) -> RolePermissions:
     inline = tuple(
         NamedPolicy(name=f"AssumeRolePolicy{i or ''}", kind="inline", document=d)
         for i, d in enumerate(documents)
     )
     attached = tuple(
-        NamedPolicy(name=arn.rsplit("/", 1)[-1], kind="managed", document=d, arn=arn,
-                    version_id="v1")
+        NamedPolicy(
+            name=arn.rsplit("/", 1)[-1], kind="managed", document=d, arn=arn, version_id="v1"
+        )
         for arn, d in managed
     )
     return RolePermissions(
         inline=inline,
         attached=attached,
-        boundary=NamedPolicy(name="Boundary", kind="boundary", document=boundary,
-                             arn=f"arn:aws:iam::{INTERMEDIATE_ACCOUNT}:policy/Boundary")
-        if boundary is not None else None,
+        boundary=NamedPolicy(
+            name="Boundary",
+            kind="boundary",
+            document=boundary,
+            arn=f"arn:aws:iam::{INTERMEDIATE_ACCOUNT}:policy/Boundary",
+        )
+        if boundary is not None
+        else None,
     )
 
 
-def role(*, trust: dict[str, Any] | None = None, perms: Any = None, arn: str = ROLE_ARN,
-         path: str = "/") -> RoleFacts:
+def role(
+    *, trust: dict[str, Any] | None = None, perms: Any = None, arn: str = ROLE_ARN, path: str = "/"
+) -> RoleFacts:
     name = arn.rsplit("/", 1)[-1]
     return RoleFacts(
         arn=arn,
@@ -106,13 +116,17 @@ def role(*, trust: dict[str, Any] | None = None, perms: Any = None, arn: str = R
         last_used_date="2026-12-03T08:00:00Z",
         last_used_region="us-east-1",
         permissions=Ok(permissions(scope_policy(SPECIFIC_ROLE_ANY_ACCOUNT)))
-        if perms is None else perms,
+        if perms is None
+        else perms,
     )
 
 
 def vendor_caller(arn: str = f"arn:aws:sts::{VENDOR}:assumed-role/Support/jdoe") -> CallerFacts:
-    return CallerFacts(label="caller", profile="qs-support",
-                       identity=Ok(CallerIdentity(account=VENDOR, arn=arn, user_id="AROAX:jdoe")))
+    return CallerFacts(
+        label="caller",
+        profile="qs-support",
+        identity=Ok(CallerIdentity(account=VENDOR, arn=arn, user_id="AROAX:jdoe")),
+    )
 
 
 def facts(**changes: Any) -> Facts:
@@ -136,9 +150,15 @@ def with_role(**role_changes: Any) -> Facts:
 
 
 def denied(operation: str, resource: str = ROLE_ARN) -> Unavailable:
-    return Unavailable(AwsCallError(operation=operation, code="AccessDenied",
-                                    message="User is not authorized", resource=resource,
-                                    profile="acme-audit"))
+    return Unavailable(
+        AwsCallError(
+            operation=operation,
+            code="AccessDenied",
+            message="User is not authorized",
+            resource=resource,
+            profile="acme-audit",
+        )
+    )
 
 
 NOT_READ = Skipped("no credentials for account 111122223333: pass --intermediate-profile")

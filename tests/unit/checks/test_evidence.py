@@ -23,8 +23,12 @@ SECRET = "7f3c9a1e-5b2d-4c8e-9f0a-1d2e3f4a5b6c"
 def test_redact_statement_replaces_external_id_values_with_fingerprints(
     condition: dict[str, object],
 ) -> None:
-    stmt = {"Effect": "Allow", "Principal": {"AWS": "684035162433"},
-            "Action": "sts:AssumeRole", "Condition": condition}
+    stmt = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "684035162433"},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
     original = json.dumps(stmt)
     out = evidence.redact_statement(stmt)
     text = json.dumps(out)
@@ -34,23 +38,36 @@ def test_redact_statement_replaces_external_id_values_with_fingerprints(
 
 
 def test_redact_statement_keeps_other_conditions() -> None:
-    stmt = {"Effect": "Allow", "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": SECRET,
-                                           "aws:PrincipalArn": "arn:aws:iam::1:role/x"}}}
+    stmt = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": {"sts:ExternalId": SECRET, "aws:PrincipalArn": "arn:aws:iam::1:role/x"}
+        },
+    }
     out = evidence.redact_statement(stmt)
     assert out["Condition"]["StringEquals"]["aws:PrincipalArn"] == "arn:aws:iam::1:role/x"
 
 
 def test_redact_policy_handles_a_single_statement_object() -> None:
-    doc = {"Version": "2012-10-17",
-           "Statement": {"Effect": "Allow", "Action": "sts:AssumeRole",
-                         "Condition": {"StringEquals": {"sts:ExternalId": SECRET}}}}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": SECRET}},
+        },
+    }
     assert SECRET not in json.dumps(evidence.redact_policy(doc))
 
 
 def test_statement_evidence_is_labelled_and_redacted() -> None:
-    stmt = {"Sid": "Vendor", "Effect": "Allow", "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": SECRET}}}
+    stmt = {
+        "Sid": "Vendor",
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": SECRET}},
+    }
     ev = evidence.statement("trust policy of R", 0, stmt, note="admits 684035162433")
     assert ev.kind == "statement"
     assert ev.summary == 'statement "Vendor" (#1) of trust policy of R: admits 684035162433'

@@ -67,8 +67,14 @@ def test_qs106_fails_when_the_scope_names_another_role() -> None:
 
 def test_qs106_fails_on_an_explicit_deny_and_names_it() -> None:
     doc = scope_policy(ANY_ROLE_ANY_ACCOUNT)
-    doc["Statement"].append({"Sid": "NoProd", "Effect": "Deny", "Action": "sts:AssumeRole",
-                             "Resource": f"arn:aws:iam::{DEST_ACCOUNT}:role/*"})
+    doc["Statement"].append(
+        {
+            "Sid": "NoProd",
+            "Effect": "Deny",
+            "Action": "sts:AssumeRole",
+            "Resource": f"arn:aws:iam::{DEST_ACCOUNT}:role/*",
+        }
+    )
     f = one("QS106", with_role(perms=Ok(permissions(doc))))
     assert f.status is Status.FAIL
     assert '"NoProd"' in f.detail
@@ -84,8 +90,12 @@ def test_qs106_fails_when_the_boundary_does_not_allow_it() -> None:
 
 
 def test_qs106_passes_through_an_attached_managed_policy() -> None:
-    managed = (("arn:aws:iam::111122223333:policy/QuiverstoneAssume",
-                scope_policy(SPECIFIC_ROLE_ANY_ACCOUNT)),)
+    managed = (
+        (
+            "arn:aws:iam::111122223333:policy/QuiverstoneAssume",
+            scope_policy(SPECIFIC_ROLE_ANY_ACCOUNT),
+        ),
+    )
     p = Ok(permissions(managed=managed))
     f = one("QS106", with_role(perms=p))
     assert f.status is Status.PASS
@@ -136,24 +146,34 @@ def test_qs107_warns_when_a_destination_has_another_name() -> None:
 
 
 def test_qs107_warns_when_a_destination_is_in_another_account() -> None:
-    f = one("QS107", facts(intermediate_role=Ok(role(perms=perms(SPECIFIC_ACCOUNT_AND_ROLE))),
-                           destinations=(Destination(arn=OTHER_ACCOUNT),)))
+    f = one(
+        "QS107",
+        facts(
+            intermediate_role=Ok(role(perms=perms(SPECIFIC_ACCOUNT_AND_ROLE))),
+            destinations=(Destination(arn=OTHER_ACCOUNT),),
+        ),
+    )
     assert f.status is Status.WARN
     assert OTHER_ACCOUNT in f.detail
 
 
 def test_qs107_fails_when_nothing_may_be_assumed() -> None:
-    doc = {"Version": "2012-10-17",
-           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
     f = one("QS107", with_role(perms=Ok(permissions(doc))))
     assert f.status is Status.FAIL
     assert "nothing" in f.detail
 
 
 def test_qs107_custom_scope_that_fits_passes_with_explanation() -> None:
-    doc = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole",
-         "Resource": [DEST_ARN, OTHER_NAME]}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [DEST_ARN, OTHER_NAME]}
+        ],
+    }
     f = one("QS107", with_role(perms=Ok(permissions(doc))))
     assert f.status is Status.PASS
     assert "custom" in f.title
@@ -173,20 +193,40 @@ def test_qs108_passes_for_the_reference_policy() -> None:
 
 
 def test_qs108_accepts_session_tagging_and_source_identity() -> None:
-    doc = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession",
-                                       "sts:SetSourceIdentity"],
-         "Resource": SPECIFIC_ROLE_ANY_ACCOUNT}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                "Resource": SPECIFIC_ROLE_ANY_ACCOUNT,
+            }
+        ],
+    }
     assert one("QS108", with_role(perms=Ok(permissions(doc)))).status is Status.PASS
 
 
 def test_qs108_warns_on_extra_permissions_and_lists_them() -> None:
-    managed = (("arn:aws:iam::aws:policy/ReadOnlyAccess",
-                {"Version": "2012-10-17", "Statement": [
-                    {"Sid": "ReadAll", "Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"],
-                     "Resource": "*"}]}),)
-    f = one("QS108", with_role(perms=Ok(permissions(scope_policy(SPECIFIC_ROLE_ANY_ACCOUNT),
-                                                    managed=managed))))
+    managed = (
+        (
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ReadAll",
+                        "Effect": "Allow",
+                        "Action": ["s3:Get*", "ec2:Describe*"],
+                        "Resource": "*",
+                    }
+                ],
+            },
+        ),
+    )
+    f = one(
+        "QS108",
+        with_role(perms=Ok(permissions(scope_policy(SPECIFIC_ROLE_ANY_ACCOUNT), managed=managed))),
+    )
     assert f.status is Status.WARN
     assert "s3:Get*" in f.detail
     assert "ec2:Describe*" in f.detail

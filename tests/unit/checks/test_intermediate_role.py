@@ -66,16 +66,23 @@ def test_qs101_near_match_kinds(candidate: str, why: str) -> None:
 
 
 def test_qs101_missing_without_similar_names() -> None:
-    f = one("QS101", facts(intermediate_role=Ok(None),
-                           role_candidates=Ok((f"{OTHER}/OrganizationAccountAccessRole",))))
+    f = one(
+        "QS101",
+        facts(
+            intermediate_role=Ok(None),
+            role_candidates=Ok((f"{OTHER}/OrganizationAccountAccessRole",)),
+        ),
+    )
     assert f.status is Status.FAIL
     assert "no role in the account has a similar name" in f.detail
     assert "pIntermediateRoleName" in f.remediation
 
 
 def test_qs101_missing_and_listing_denied_names_the_permission() -> None:
-    f = one("QS101", facts(intermediate_role=Ok(None),
-                           role_candidates=denied("iam:ListRoles", resource=None)))  # type: ignore[arg-type]
+    f = one(
+        "QS101",
+        facts(intermediate_role=Ok(None), role_candidates=denied("iam:ListRoles", resource=None)),
+    )  # type: ignore[arg-type]
     assert f.status is Status.FAIL
     assert "needs iam:ListRoles" in f.detail
 
@@ -112,13 +119,16 @@ def test_levenshtein() -> None:
 
 def test_near_matches_orders_best_first() -> None:
     wanted = parse_role_arn(ROLE_ARN)
-    got = near_matches(wanted, (
-        f"{OTHER}/QuiverstoneTrustedIntermediateXY",
-        f"{OTHER}/x/QuiverstoneTrustedIntermediate",
-        f"{OTHER}/QuiverstoneTrustedIntermediatX",
-        ROLE_ARN,
-        "not-an-arn",
-    ))
+    got = near_matches(
+        wanted,
+        (
+            f"{OTHER}/QuiverstoneTrustedIntermediateXY",
+            f"{OTHER}/x/QuiverstoneTrustedIntermediate",
+            f"{OTHER}/QuiverstoneTrustedIntermediatX",
+            ROLE_ARN,
+            "not-an-arn",
+        ),
+    )
     assert [m.arn for m in got] == [
         f"{OTHER}/x/QuiverstoneTrustedIntermediate",
         f"{OTHER}/QuiverstoneTrustedIntermediatX",
@@ -162,8 +172,9 @@ def test_qs105_warns_on_the_reference_placeholder() -> None:
 
 def test_qs105_warns_under_32_characters() -> None:
     short = "Ab3dE6gH9jK2mN5p"  # 16 characters, varied
-    f = one("QS105", facts(external_id=ExternalId(short, source="test"),
-                           intermediate_role=NOT_READ))
+    f = one(
+        "QS105", facts(external_id=ExternalId(short, source="test"), intermediate_role=NOT_READ)
+    )
     assert f.status is Status.WARN
     assert "16 characters" in f.detail
 

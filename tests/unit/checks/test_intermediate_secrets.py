@@ -18,15 +18,26 @@ ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@
 #: (e.g. a generated "111122223333" inside an ARN).
 external_ids = st.text(alphabet=ALPHABET, min_size=8, max_size=80).map(lambda s: "QzX9-" + s)
 operators = st.sampled_from(
-    ["StringEquals", "StringEqualsIgnoreCase", "StringLike", "StringEqualsIfExists",
-     "StringNotEquals", "ForAnyValue:StringEquals"]
+    [
+        "StringEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "StringEqualsIfExists",
+        "StringNotEquals",
+        "ForAnyValue:StringEquals",
+    ]
 )
 QS1XX = {f"QS10{i}" for i in range(1, 10)}
 
 
 @settings(max_examples=40, deadline=None)
-@given(configured=external_ids, in_trust=external_ids, destination=external_ids,
-       operator=operators, whitespace=st.sampled_from(["", " ", "\n"]))
+@given(
+    configured=external_ids,
+    in_trust=external_ids,
+    destination=external_ids,
+    operator=operators,
+    whitespace=st.sampled_from(["", " ", "\n"]),
+)
 def test_no_finding_contains_an_external_id(
     configured: str, in_trust: str, destination: str, operator: str, whitespace: str
 ) -> None:
@@ -34,8 +45,9 @@ def test_no_finding_contains_an_external_id(
     f = facts(
         external_id=ExternalId(configured + whitespace, source="test"),
         intermediate_role=Ok(role(trust=trust)),
-        destinations=(Destination(arn=DEST_ARN,
-                                  external_id=ExternalId(destination, source="test")),),
+        destinations=(
+            Destination(arn=DEST_ARN, external_id=ExternalId(destination, source="test")),
+        ),
     )
     findings = run_checks(f, select=QS1XX, raise_errors=True)
     assert {x.id for x in findings} == QS1XX

@@ -47,8 +47,13 @@ def test_qs102_passes_for_the_account_principal_in_any_spelling(principal: objec
 
 def test_qs102_passes_for_a_specific_vendor_role_and_says_which() -> None:
     principal = {"AWS": f"arn:aws:iam::{VENDOR}:role/Support"}
-    f = one("QS102", facts(intermediate_role=Ok(role(trust=trust_with(Principal=principal))),
-                           callers=(vendor_caller(),)))
+    f = one(
+        "QS102",
+        facts(
+            intermediate_role=Ok(role(trust=trust_with(Principal=principal))),
+            callers=(vendor_caller(),),
+        ),
+    )
     assert f.status is Status.PASS
     assert f"arn:aws:iam::{VENDOR}:role/Support" in f.detail
 
@@ -87,8 +92,11 @@ def test_qs102_warns_on_a_stale_id_next_to_the_account() -> None:
 
 
 def test_qs102_warns_on_extra_principals() -> None:
-    extra = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:role/Ops"},
-             "Action": "sts:AssumeRole"}
+    extra = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:role/Ops"},
+        "Action": "sts:AssumeRole",
+    }
     f = one("QS102", with_role(trust=two_statements(extra)))
     assert f.status is Status.WARN
     assert f"arn:aws:iam::{OTHER_ACCOUNT}:role/Ops" in f.detail
@@ -236,8 +244,12 @@ def test_qs104_warns_when_the_trust_requires_none() -> None:
 
 
 def test_qs104_fails_when_another_condition_still_refuses() -> None:
-    condition = {"StringEquals": {"sts:ExternalId": EXTERNAL_ID,
-                                  "aws:PrincipalArn": f"arn:aws:iam::{VENDOR}:role/Platform"}}
+    condition = {
+        "StringEquals": {
+            "sts:ExternalId": EXTERNAL_ID,
+            "aws:PrincipalArn": f"arn:aws:iam::{VENDOR}:role/Platform",
+        }
+    }
     f = one("QS104", with_role(trust=trust_with(Condition=condition)))
     assert f.status is Status.FAIL
     assert "still refuses" in f.detail
@@ -281,8 +293,14 @@ def test_qs109_fails_when_session_tags_are_not_allowed() -> None:
 
 def test_qs109_passes_when_the_trust_allows_both() -> None:
     trust = trust_with(Action=["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"])
-    f = one("QS109", facts(intermediate_role=Ok(role(trust=trust)),
-                           source_identity="jdoe", session_tag_keys=("Customer",)))
+    f = one(
+        "QS109",
+        facts(
+            intermediate_role=Ok(role(trust=trust)),
+            source_identity="jdoe",
+            session_tag_keys=("Customer",),
+        ),
+    )
     assert f.status is Status.PASS
     assert "sts:SetSourceIdentity and sts:TagSession" in f.detail
 
@@ -293,15 +311,18 @@ def test_qs109_skips_when_the_role_is_missing() -> None:
 
 
 def test_qs102_a_deny_with_a_wildcard_principal_is_fine() -> None:
-    deny = {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     f = one("QS102", with_role(trust=two_statements(deny)))
     assert f.status is Status.PASS
 
 
 def test_qs102_fails_on_not_principal_with_allow() -> None:
-    trust = trust_with(Principal=None,
-                       NotPrincipal={"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"})
+    trust = trust_with(Principal=None, NotPrincipal={"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"})
     f = one("QS102", with_role(trust=trust))
     assert f.status is Status.FAIL
     assert "NotPrincipal" in f.detail
@@ -320,8 +341,13 @@ def test_qs104_judges_the_external_id_for_the_trusted_vendor_role() -> None:
     principal = {"AWS": f"arn:aws:iam::{VENDOR}:role/Platform"}
     f = one("QS104", with_role(trust=trust_with(Principal=principal)))
     assert f.status is Status.PASS
-    wrong = one("QS104", facts(intermediate_role=Ok(role(trust=trust_with(Principal=principal))),
-                               external_id=ExternalId(EXTERNAL_ID[1:], source="test")))
+    wrong = one(
+        "QS104",
+        facts(
+            intermediate_role=Ok(role(trust=trust_with(Principal=principal))),
+            external_id=ExternalId(EXTERNAL_ID[1:], source="test"),
+        ),
+    )
     assert wrong.status is Status.FAIL
     assert "does not match" in wrong.detail
 
