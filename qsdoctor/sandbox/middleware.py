@@ -69,6 +69,11 @@ class SandboxMiddleware:
     def __init__(self, app: WsgiApp, *, latency: float = 0.0) -> None:
         self._app = app
         self._lock = threading.Lock()
+        # NOTE: moto's backends are not built for concurrent writers (accounts' backends
+        # are created lazily on first use), so moto sees one request at a time. The
+        # injected latency is spent outside this lock: clients still see their
+        # requests overlap, as with AWS.
+        self._moto_lock = threading.Lock()
         self._state = _State()
         self.latency = latency
         self.timeline: list[RequestRecord] = []
@@ -127,7 +132,7 @@ class SandboxMiddleware:
         elif body and service:
             action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
         if out is None:
-            out = list(self._app(environ, capture))
+            out = self._moto(environ, capture)
         status = captured.get("status", 0)
         record = RequestRecord(
             start=started,
@@ -140,6 +145,10 @@ class SandboxMiddleware:
         with self._lock:
             self.timeline.append(record)
         return out
+
+    def _moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self._moto_lock:
+            return list(self._app(environ, start_response))
 
     # -- STS gate -------------------------------------------------------------------
     def _assume_role(
@@ -175,7 +184,7 @@ class SandboxMiddleware:
                 [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))],
             )
             return [xml]
-        out = list(self._app(environ, start_response))
+        out = self._moto(environ, start_response)
         self._register_session(
             b"".join(out), replace(caller, source_identity=source_identity, session_tags=tags)
         )
