@@ -36,6 +36,8 @@ HOP1_SESSION = f"arn:aws:sts::{w.INTERMEDIATE}:assumed-role/{w.INTERMEDIATE_ROLE
 PLATFORM_SESSION = f"arn:aws:sts::{w.PRODUCTION}:assumed-role/QuiverstonePlatform/qs-chain-sync"
 #: The External ID the platform used before the customer rotated it.
 OLD_EXTERNAL_ID = "qs-acme-2019-Rb8Tq3Wd6Yn1Ks4Vm9Hx2Pc7Jz5"
+#: The reference's example value, deployed as is.
+PLACEHOLDER_EXTERNAL_ID = "your-external-id-here"
 #: A mistyped intermediate role name (two letters swapped).
 TYPO_ROLE = f"arn:aws:iam::{w.INTERMEDIATE}:role/QuiverstoneTrustedIntermedaite"
 
@@ -54,13 +56,14 @@ def hop1_rows(
     external_id: IdMatch = IdMatch.EXACT,
     *,
     source_identity_allowed: bool = False,
+    value: str = w.EXTERNAL_ID,
 ) -> tuple[Rule, ...]:
     """Hop-1 rows for a trust admitting `caller` with the given External ID matching.
 
     Without sts:SetSourceIdentity / sts:TagSession in the trust, STS refuses a
     request carrying them with the action-specific AccessDenied.
     """
-    value = w.EXTERNAL_ID if external_id in (IdMatch.EXACT, IdMatch.OTHER) else ""
+    value = value if external_id in (IdMatch.EXACT, IdMatch.OTHER) else ""
     base = Rule(
         caller=caller,
         role=w.INTERMEDIATE_ROLE,
@@ -543,6 +546,43 @@ SCENARIOS: tuple[Scenario, ...] = (
         extra_args=("--source-identity", "jdoe"),
         expected=(("QS109", P), ("QS204", F), ("QS301", P), ("QS302", F)),
         expected_exit=1,
+    ),
+    Scenario(
+        name="missing-tag-session",
+        summary="Session tags passed, but the intermediate trust lacks sts:TagSession.",
+        explanation=(
+            "Hop 1 passes a session tag (as --session-tag does, or as some platforms do on "
+            "their own); the reference's trust allows only sts:AssumeRole, so STS refuses "
+            "hop 1 with an sts:TagSession AccessDenied. Look for QS109 and QS301."
+        ),
+        gate=HEALTHY_GATE,
+        extra_args=("--session-tag", "team=support"),
+        expected=(("QS104", P), ("QS109", F), ("QS301", F), ("QS302", S)),
+        expected_exit=1,
+    ),
+    Scenario(
+        name="placeholder-external-id",
+        summary='The trust and Quiverstone both use the reference\'s "your-external-id-here".',
+        explanation=(
+            "The template was deployed with the documentation's example External ID, and "
+            "Quiverstone was configured with the same. Everything works, but anyone who has "
+            "read the reference knows the ID. Look for QS105."
+        ),
+        world=_roles(
+            intermediate=_intermediate(trust=w.vendor_trust(external_id=PLACEHOLDER_EXTERNAL_ID))
+        ),
+        gate=(CHAINING, *hop1_rows(value=PLACEHOLDER_EXTERNAL_ID), *hop2_rows()),
+        external_id=PLACEHOLDER_EXTERNAL_ID,
+        trail=(
+            TrailSpec(
+                template="hop1-success",
+                minutes_ago=(35, 95),
+                values={"PRESENTED_EXTERNAL_ID": PLACEHOLDER_EXTERNAL_ID},
+            ),
+            TrailSpec(template="hop2-success", minutes_ago=(34, 94)),
+        ),
+        expected=(("QS104", P), ("QS105", W), ("QS301", P), ("QS303", P)),
+        expected_exit=0,
     ),
     Scenario(
         name="role-chaining-duration",
