@@ -205,7 +205,7 @@ def _check_partitions(
 ) -> None:
     """One chain lives in one partition: STS cannot assume a role across partitions."""
     for entry in entries:
-        role = parse_role_arn(entry.arn, what=f"destination ARN ({entry.origin})")
+        role = _destination_role(entry)
         if role.partition != intermediate.partition:
             raise UsageError(
                 f"destination {role.arn} ({entry.origin}) is in partition {role.partition}, "
@@ -498,6 +498,19 @@ def _entry(arn: str, env: str | None, where: str) -> DestinationEntry:
     return DestinationEntry(arn=arn, external_id_env=env, origin=where)
 
 
+def _destination_role(entry: DestinationEntry) -> RoleArn:
+    """The entry's role ARN. A file line that is not an ARN at all is not echoed: it may
+    be an External ID pasted into the wrong file."""
+    if entry.origin != "--destination-arn" and not entry.arn.startswith("arn:"):
+        raise UsageError(
+            f"{entry.origin}: not a role ARN ({len(entry.arn)} characters, not shown in case "
+            "it is a secret)",
+            "list destination role ARNs only, e.g. "
+            "arn:aws:iam::210987654321:role/QuiverstoneChainedAccess",
+        )
+    return parse_role_arn(entry.arn, what=f"destination ARN ({entry.origin})")
+
+
 def _destination_specs(
     entries: tuple[DestinationEntry, ...],
     default: ExternalId | None,
@@ -508,7 +521,7 @@ def _destination_specs(
     specs: dict[str, DestinationSpec] = {}
     envs: dict[str, str | None] = {}
     for entry in entries:
-        role = parse_role_arn(entry.arn, what=f"destination ARN ({entry.origin})")
+        role = _destination_role(entry)
         known = envs.get(role.arn)
         if role.arn in envs and (entry.external_id_env is None or known is not None):
             if known is not None and entry.external_id_env not in (None, known):

@@ -431,6 +431,18 @@ def test_destination_file_errors_name_the_line(tmp_path: Path) -> None:
     assert "12 digits" in err.message
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("d.txt", f"{SECRET}\n"), ("d.json", f'["{SECRET}"]'), ("d.csv", f"arn\n{SECRET}\n")],
+)
+def test_a_secret_pasted_into_the_destinations_file_is_not_echoed(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    err = usage_error(build, destinations_file=write(tmp_path, name, text))
+    assert "not a role ARN" in err.message
+    assert SECRET not in err.message + (err.hint or "")
+
+
 def test_unset_per_destination_variable_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, "d.csv", f"arn,external_id_env\n{DEST},ACME_DEST_EID\n")
     err = usage_error(build, destinations_file=path)
