@@ -445,3 +445,32 @@ def test_external_id_from_secrets_manager(
     assert dest.external_id is not None
     assert dest.external_id.value == DEST_SECRET
     assert dest.external_id.source == f"secret {arn}"
+
+
+@pytest.mark.parametrize(
+    ("tty", "no_color", "coloured"),
+    [(True, False, True), (True, True, False), (False, False, False)],
+)
+def test_console_colour_only_on_a_terminal_without_no_color(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, no_color: bool, coloured: bool
+) -> None:
+    import io
+    import sys
+
+    from qsdoctor.cli import check as check_cli
+    from qsdoctor.engine import report_from_facts
+
+    class Stdout(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    out = Stdout()
+    monkeypatch.setattr(sys, "stdout", out)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    report = report_from_facts(chain_facts(intermediate_role=Ok(None)))
+    check_cli._render(report, OutputFormat.CONSOLE, verbose=0, strict=False)
+    assert ("\x1b[" in out.getvalue()) is coloured
+    assert "QS101" in out.getvalue()
