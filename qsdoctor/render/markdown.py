@@ -34,7 +34,7 @@ class MarkdownRenderer:
     def render(self, report: Report, out: TextIO) -> None:
         w = out.write
         w(f"# qsdoctor report: {report.status}\n\n")
-        w(f"{header_line(report)}\n\n")
+        w(f"{text(header_line(report))}\n\n")
         w(f"- **Intermediate role:** {code(report.intermediate_role_arn)}\n")
         dests = ", ".join(code(d) for d in report.destinations) or "none"
         w(f"- **Destinations:** {dests}\n")
