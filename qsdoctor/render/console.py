@@ -58,6 +58,8 @@ class ConsoleRenderer:
             title = Text(group, style="bold")
             if group == "Intermediate role":
                 title.append(f"  {report.intermediate_role_arn}", style="")
+            elif group == "CloudTrail" and report.context.get("since"):
+                title.append(f"  last {report.context['since']}", style="")
             console.print(title, soft_wrap=True)
             for finding in findings:
                 for line in self._lines(report, finding):

@@ -319,3 +319,14 @@ def test_json_evidence_that_json_cannot_write_is_made_plain() -> None:
         "actions": ["iam:ListRoles", "s3:GetObject"],
         "at": "x",
     }
+
+
+def test_console_names_the_trail_window() -> None:
+    trail = finding("QS402", Status.PASS, "No recent hop-1 failures in the trail", "none")
+    report = build_report(
+        intermediate_role_arn=INTERMEDIATE,
+        destinations=(),
+        findings=(trail,),
+        context={"since": "7d"},
+    )
+    assert "CloudTrail  last 7d" in render(OutputFormat.CONSOLE, report).splitlines()
