@@ -99,7 +99,9 @@ def external_id_strength(facts: Facts) -> Outcome:
     - warn: shorter than 32 characters, a placeholder copied from documentation
       ("your-external-id-here"), few distinct characters, or the same value used for the
       intermediate role and a destination role.
-    - pass: every value is valid and strong. skip: no External ID supplied or found.
+    - pass: every value is valid and strong.
+    - skip: no External ID supplied or found.
+
     Values are shown only as length and fingerprint.
     """
     found = collect_values(facts)

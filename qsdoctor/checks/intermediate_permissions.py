@@ -73,6 +73,7 @@ def intermediate_assume_permission(facts: Facts, dest: Destination) -> Outcome:
       boundary does not allow it; the finding names the deciding statement or layer.
     - error: the role's policies could not be read (names the iam:List*/Get* call);
       skip: the intermediate role does not exist (QS101).
+
     What it cannot see: SCPs of the customer's organization and session policies passed
     at hop 1; the live hop (QS302) covers those.
     """
