@@ -22,7 +22,7 @@ from qsdoctor.policy.conditions import (
     substitute,
 )
 from qsdoctor.policy.document import Policy, Statement
-from qsdoctor.policy.identities import ACCOUNT_RE, Caller, parse_caller
+from qsdoctor.policy.identities import ACCOUNT_RE, Caller, parse_caller, principal_matches
 from qsdoctor.policy.matching import arn_matches
 from qsdoctor.policy.model import (
     Decision,
@@ -251,7 +251,15 @@ def evaluate(
         elif scan.allows:
             note = "allowed by " + "; ".join(s.ref.label for s in scan.allows)
         else:
-            note = _implicit_note(name, scan, request, caller, same_account)
+            hints: list[str] = []
+            if name == "identity" and same_account and trust is not None and trust.allows:
+                hints.append(
+                    "the trust policy admits the caller only through its account, which "
+                    "needs an identity Allow too"
+                )
+            if name == "trust" and trust_policy is not None:
+                hints.extend(_trust_hints(trust_policy, caller, action))
+            note = _implicit_note(name, scan, request, caller, hints)
             blocking.append(name)
         layers.append(
             LayerVerdict(
@@ -308,16 +316,47 @@ def evaluate(
     )
 
 
+def _trust_hints(policy: Policy, caller: Caller, action: str) -> list[str]:
+    """Near misses worth naming when a trust policy does not admit the caller: stale
+    unique IDs, and the caller's role named with another path or letter case."""
+    hints: list[str] = []
+    for stmt in policy.statements:
+        if not stmt.allow or stmt.not_principal or not action_applies(stmt, action):
+            continue
+        for (ptype, value), kind in zip(stmt.principals or (), stmt.principal_kinds, strict=True):
+            if kind.kind == "unique-id":
+                hints.append(
+                    f"{stmt.ref.label} names {value}, a unique ID that IAM shows once the "
+                    "principal it named was deleted; re-enter the role's ARN"
+                )
+            elif (
+                kind.kind == "role"
+                and kind.role_name is not None
+                and caller.role_name is not None
+                and kind.account == caller.account
+                and not principal_matches(ptype, value, kind, caller)
+            ):
+                if kind.role_name == caller.role_name:
+                    hints.append(
+                        f"{stmt.ref.label} names {value}, whose path differs from the "
+                        f"caller's role {caller.role_arn}"
+                    )
+                elif kind.role_name.lower() == caller.role_name.lower():
+                    hints.append(
+                        f"{stmt.ref.label} names {value}, but role names are case-sensitive "
+                        f"and the caller's role is {caller.role_name}"
+                    )
+    return hints
+
+
 def _implicit_note(
-    name: str, scan: _Scan, request: Request, caller: Caller, same_account: bool
+    name: str, scan: _Scan, request: Request, caller: Caller, hints: Sequence[str]
 ) -> str:
     what = f"{request.action} on {request.resource}"
     if name == "trust":
         base = f"the trust policy does not admit {caller.arn} for {request.action}"
     elif name == "identity":
         base = f"no identity policy of {caller.arn} allows {what}"
-        if same_account:
-            base += " (the trust policy admits it only through the account, which needs one)"
     elif name == "scp":
         base = f"no service control policy allows {what}"
     else:
@@ -328,4 +367,6 @@ def _implicit_note(
             for s, f in scan.near
         )
         base += f": {misses}"
+    if hints:
+        base += " (" + "; ".join(hints) + ")"
     return base

@@ -640,3 +640,54 @@ def test_trust_near_miss_explains_failing_condition_without_the_value() -> None:
     assert "sts:ExternalId" in text
     assert EXTERNAL_ID not in text
     assert "wrong-value-123" not in text
+
+
+@pytest.mark.parametrize(
+    ("principal", "role_arn", "fragment"),
+    [
+        ("AROA3XFRBF535PLBIFPI4", None, "names AROA3XFRBF535PLBIFPI4, a unique ID"),
+        (
+            f"arn:aws:iam::{INTERMEDIATE}:role/ops/QuiverstoneTrustedIntermediate",
+            INTERMEDIATE_ROLE,
+            "whose path differs",
+        ),
+        (
+            f"arn:aws:iam::{INTERMEDIATE}:role/quiverstoneTrustedIntermediate",
+            None,
+            "role names are case-sensitive",
+        ),
+    ],
+)
+def test_trust_denial_names_stale_ids_paths_and_case(
+    principal: str, role_arn: str | None, fragment: str
+) -> None:
+    result = evaluate(
+        Request(
+            principal=INTERMEDIATE_SESSION,
+            action="sts:AssumeRole",
+            resource=DESTINATION_ROLE,
+            principal_role_arn=role_arn,
+        ),
+        identity_policies=[pol(*ASSUME_ANY)],
+        trust_policy=pol(trust({"AWS": principal}), name="destination trust"),
+    )
+    assert result.decision is IMPLICIT
+    trust_layer = result.layer("trust")
+    assert trust_layer is not None
+    assert fragment in trust_layer.note
+    assert any(fragment in reason for reason in result.reasons)
+
+
+def test_same_account_identity_note_explains_account_principals() -> None:
+    result = evaluate(
+        Request(
+            principal=f"arn:aws:sts::{INTERMEDIATE}:assumed-role/Helper/s",
+            action="sts:AssumeRole",
+            resource=INTERMEDIATE_ROLE,
+        ),
+        trust_policy=pol(trust({"AWS": INTERMEDIATE})),
+    )
+    assert result.decision is IMPLICIT
+    identity = result.layer("identity")
+    assert identity is not None
+    assert "only through its account" in identity.note
