@@ -3,7 +3,7 @@
 Collectors call `gateway.call("iam", "get_role", RoleName=...)`. The gateway creates
 and caches clients (thread-safe; boto3 sessions are not, so clients are made under a
 lock), retries throttling, 5xx and connection faults with jittered exponential backoff
-(tenacity; botocore's own retries are off), never retries AccessDenied (that is a
+(`qsdoctor.aws.retry`; botocore's own retries are off), never retries AccessDenied (a
 finding), and raises only `AwsCallFailed`, carrying an `AwsCallError`.
 """
 
@@ -22,50 +22,32 @@ from botocore import xform_name
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    HTTPClientError,
     NoCredentialsError,
     ParamValidationError,
-    SSLError,
 )
-from botocore.exceptions import (
-    ConnectionError as BotoConnectionError,
-)
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-from tenacity.wait import wait_base
+from tenacity import Retrying
 
 from qsdoctor.aws.allowlist import permission
+from qsdoctor.aws.retry import (
+    MAX_ATTEMPTS,
+    RetryingFactory,
+    default_retrying,
+    is_retryable,
+    retrying_factory,
+)
 from qsdoctor.aws.sessions import BOTOCORE_CONFIG
 from qsdoctor.models import AwsCallError
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "RequestThrottled",
-        "LimitExceededException",
-    }
-)
-TRANSIENT_CODES = frozenset(
-    {
-        "InternalError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "IDPCommunicationError",
-    }
-)
+__all__ = [
+    "MAX_ATTEMPTS",
+    "AwsCallFailed",
+    "AwsGateway",
+    "RetryingFactory",
+    "default_retrying",
+    "is_retryable",
+    "operation_permission",
+    "retrying_factory",
+]
 
 
 class AwsCallFailed(Exception):
@@ -74,53 +56,6 @@ class AwsCallFailed(Exception):
     def __init__(self, error: AwsCallError) -> None:
         super().__init__(f"{error.operation}: {error.code}: {error.message}")
         self.error = error
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Throttling, 5xx and connection faults are retried; everything else is an answer."""
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500
-    if isinstance(exc, SSLError):
-        return False  # a certificate or proxy problem: retrying only delays the answer
-    return isinstance(exc, (BotoConnectionError, HTTPClientError))
-
-
-#: Attempts per call (or per page) before a throttled or faulting call is reported.
-MAX_ATTEMPTS = 6
-
-
-def default_retrying() -> Retrying:
-    """Up to 6 attempts, exponential backoff with jitter, capped at 8 s per wait."""
-    return Retrying(
-        retry=retry_if_exception(is_retryable),
-        wait=wait_exponential_jitter(multiplier=0.5, max=8),
-        stop=stop_after_attempt(MAX_ATTEMPTS),
-        reraise=True,
-    )
-
-
-RetryingFactory = Callable[[], Retrying]
-
-
-def retrying_factory(
-    *, wait: wait_base | None = None, attempts: int = MAX_ATTEMPTS
-) -> RetryingFactory:
-    """The default retry policy with another wait (tests pass `wait_none()`) or attempt cap.
-
-    A factory, not a Retrying object, because each call needs its own attempt state.
-    """
-
-    def make() -> Retrying:
-        return Retrying(
-            retry=retry_if_exception(is_retryable),
-            wait=wait if wait is not None else wait_exponential_jitter(multiplier=0.5, max=8),
-            stop=stop_after_attempt(attempts),
-            reraise=True,
-        )
-
-    return make
 
 
 _MODELS_LOCK = threading.Lock()
