@@ -323,3 +323,18 @@ def test_progress_lines(world: None, fast_retrying: RetryingFactory) -> None:
     collect(_config(profile="customer"), progress=lines.append, retrying=fast_retrying)
     assert lines[0] == "resolving credentials"
     assert len(lines) >= 2
+
+
+def test_external_ids_are_redacted_from_aws_messages(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "qs-1b2c3d4e5f60718293a4b5c6d7e8f901"
+    _with_answer(monkeypatch, "iam", "GetRole", "ValidationError", f"bad value '{secret}' here")
+    facts = collect(
+        _config(profile="customer", external_id=ExternalId(secret, source="test")),
+        retrying=fast_retrying,
+    )
+    role = facts.intermediate_role
+    assert isinstance(role, Unavailable)
+    assert role.error.message == "bad value '<redacted>' here"
+    assert secret not in repr(facts)
