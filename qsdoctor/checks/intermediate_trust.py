@@ -466,16 +466,19 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     sessions tagged with source identity", so a deployment that sets one needs both
     hops' trusts to allow it (QS204 checks the destinations).
 
-    How it decides, for hop 1's principal:
-    - pass: the trust has an Allow statement for each required action; when hop 1
-      carries neither a source identity (`--source-identity`) nor session tags there is
-      nothing beyond sts:AssumeRole to allow, and the check passes saying so.
-    - fail: a required action is not allowed for the production account; the finding
-      names it.
+    How it decides, for hop 1's principal, evaluating the trust with what hop 1 sends
+    (the External ID, the source identity as sts:SourceIdentity, the tag keys as
+    aws:TagKeys):
+    - pass: the trust allows each required action; when hop 1 carries neither a source
+      identity (`--source-identity`) nor session tags there is nothing beyond
+      sts:AssumeRole to allow, and the check passes saying so.
+    - fail: a required action is not allowed for the production account, or only under
+      conditions hop 1 does not meet (e.g. a trust pinning sts:SourceIdentity to another
+      value); the finding names the action.
     """
     role = intermediate_role(facts)
     trust = trust_of(role)
-    from qsdoctor.policy import admitting_statements
+    from qsdoctor.policy import Request, admitting_statements, evaluate, external_id_requirement
 
     required: list[tuple[str, str]] = []
     if facts.source_identity:
@@ -487,20 +490,49 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
             "hop 1 carries no source identity or session tags: only sts:AssumeRole is needed"
         )
     principal = admitted_principal(facts, trust)
+    context: dict[str, str | list[str]] = {}
+    if facts.external_id is not None:
+        context["sts:ExternalId"] = facts.external_id.value
+    if facts.source_identity:
+        context["sts:SourceIdentity"] = facts.source_identity
+    if facts.session_tag_keys:
+        context["aws:TagKeys"] = list(facts.session_tag_keys)
     missing: list[str] = []
+    refused: list[str] = []
+    unchecked: list[str] = []
     found: list[StatementRef] = []
     for action, why in required:
         refs = admitting_statements(trust, principal, action=action)
-        if refs:
-            found += refs
-        else:
+        if not refs:
             missing.append(f"{action} (hop 1 sets {why})")
+            continue
+        found += refs
+        result = evaluate(
+            Request(principal=principal, action=action, resource=role.arn, context=context),
+            identity_policies=(_vendor_grant(role.arn),),
+            trust_policy=trust,
+        )
+        if result.allowed:
+            continue
+        if facts.external_id is None and any(external_id_requirement(r).present for r in refs):
+            # The real call carries the External ID, which qsdoctor was not given.
+            unchecked.append(action)
+            continue
+        secrets = [v for r in refs for v in external_id_requirement(r).values]
+        reason = evidence.scrub("; ".join(result.reasons) or str(result.decision), secrets)
+        refused.append(f"{action} only under conditions hop 1 does not meet ({reason})")
     ev = evidence.statement_refs(found or vendor_statements(facts, trust))
-    if missing:
+    if missing or refused:
+        what = [f"does not allow {m}" for m in missing] + [f"allows {r}" for r in refused]
         return Outcome.failed(
-            f"the trust does not allow {' or '.join(missing)} for {principal}: STS refuses "
-            "hop 1 with AccessDenied",
+            f"for {principal} the trust {'; and '.join(what)}: STS refuses hop 1 with AccessDenied",
             *ev,
         )
     actions = " and ".join(a for a, _ in required)
-    return Outcome.passed(f"the trust allows {actions} ({found[0].label})", *ev)
+    detail = f"the trust allows {actions} ({found[0].label})"
+    if unchecked:
+        detail += (
+            f"; conditions on {', '.join(unchecked)} were checked without the External ID "
+            "(none configured)"
+        )
+    return Outcome.passed(detail, *ev)

@@ -357,3 +357,52 @@ def test_qs109_judges_the_trusted_vendor_role() -> None:
     trust = trust_with(Principal=principal, Action=["sts:AssumeRole", "sts:SetSourceIdentity"])
     f = one("QS109", facts(intermediate_role=Ok(role(trust=trust)), source_identity="jdoe"))
     assert f.status is Status.PASS
+
+
+def _source_identity_trust(pinned: str) -> dict[str, object]:
+    # A second statement, as AWS documents it: SetSourceIdentity allowed only for one value.
+    return two_statements(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ROOT},
+            "Action": "sts:SetSourceIdentity",
+            "Condition": {"StringEquals": {"sts:SourceIdentity": pinned}},
+        }
+    )
+
+
+def test_qs109_fails_when_the_trust_pins_another_source_identity() -> None:
+    f = one(
+        "QS109",
+        facts(
+            intermediate_role=Ok(role(trust=_source_identity_trust("platform"))),
+            source_identity="jdoe",
+        ),
+    )
+    assert f.status is Status.FAIL
+    assert "sts:SetSourceIdentity only under conditions" in f.detail
+
+
+def test_qs109_passes_when_the_pinned_source_identity_is_the_one_sent() -> None:
+    f = one(
+        "QS109",
+        facts(
+            intermediate_role=Ok(role(trust=_source_identity_trust("jdoe"))), source_identity="jdoe"
+        ),
+    )
+    assert f.status is Status.PASS
+
+
+def test_qs109_without_an_external_id_does_not_fail_on_its_condition() -> None:
+    trust = trust_with(Action=["sts:AssumeRole", "sts:TagSession"])
+    f = one(
+        "QS109",
+        facts(
+            intermediate_role=Ok(role(trust=trust)),
+            external_id=None,
+            session_tag_keys=("Customer",),
+        ),
+    )
+    assert f.status is Status.PASS
+    assert "without the External ID" in f.detail
+    assert EXTERNAL_ID not in text_of(f)
