@@ -70,7 +70,8 @@ def classify_principal(principal_type: str, value: str) -> PrincipalKind:
 class Caller:
     """The principal making a request, with what matching needs precomputed.
 
-    kind: root, user, role, assumed-role, service, federated or other. `role_arn` is
+    kind: root, user, role, assumed-role, service, federated (a SAML or OIDC
+    provider) or other. `role_arn` is
     the role behind a session (exact when the request gave `principal_role_arn`,
     else rebuilt from the name with path "/" and `role_arn_exact` False).
     """
@@ -132,7 +133,8 @@ def parse_caller(principal: str, principal_role_arn: str | None = None) -> Calle
             role_arn=role_arn,
             role_arn_exact=exact,
         )
-    if service == "sts" and resource.startswith("federated-user/"):
+    if service == "iam" and resource.startswith(("saml-provider/", "oidc-provider/")):
+        # an identity provider acting for a web or SAML identity (AssumeRoleWith*)
         return Caller(arn=principal, kind="federated", account=acct, partition=partition)
     return Caller(arn=principal, kind="other", account=acct, partition=partition)
 

@@ -463,6 +463,27 @@ CASES = {
     "pr-service-without-trust-is-not-allowed": Case(
         "PR", "ec2.amazonaws.com", INTERMEDIATE_ROLE, IMPLICIT, (), None
     ),
+    "pr-federated-provider": Case(
+        "PR",
+        f"arn:aws:iam::{INTERMEDIATE}:saml-provider/Okta",
+        INTERMEDIATE_ROLE,
+        ALLOWED,
+        (),
+        (
+            trust(
+                {"Federated": f"arn:aws:iam::{INTERMEDIATE}:saml-provider/Okta"},
+                action="sts:AssumeRole",
+            ),
+        ),
+    ),
+    "pr-federated-as-aws-principal-does-not-match": Case(
+        "PR",
+        f"arn:aws:iam::{INTERMEDIATE}:saml-provider/Okta",
+        INTERMEDIATE_ROLE,
+        IMPLICIT,
+        (),
+        (trust({"AWS": f"arn:aws:iam::{INTERMEDIATE}:saml-provider/Okta"}),),
+    ),
     "pr-service-other": Case(
         "PR",
         "lambda.amazonaws.com",
