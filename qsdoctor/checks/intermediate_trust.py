@@ -532,7 +532,7 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     detail = f"the trust allows {actions} ({found[0].label})"
     if unchecked:
         detail += (
-            f"; conditions on {', '.join(unchecked)} were checked without the External ID "
-            "(none configured)"
+            f"; the conditions on {', '.join(unchecked)} need the External ID, which was not "
+            "configured, so they were not checked"
         )
     return Outcome.passed(detail, *ev)
