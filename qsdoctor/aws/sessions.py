@@ -160,10 +160,11 @@ def new_session(
                 allowed=allowed,
             )
             return session
-    except ProfileNotFound:
-        missing = base_profile if credentials is not None else profile
+    except ProfileNotFound as e:
+        missing = e.kwargs.get("profile") or (base_profile if credentials is not None else profile)
+        source = "" if missing in (profile, base_profile) else " (named by AWS_PROFILE)"
         raise ProfileNotConfigured(
-            f"AWS profile {missing!r} is not configured",
+            f"AWS profile {missing!r}{source} is not configured",
             "list profiles with `aws configure list-profiles`, or set up SSO with "
             "`aws configure sso`",
         ) from None

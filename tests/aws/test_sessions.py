@@ -219,3 +219,14 @@ def test_assumed_sessions_keep_the_profiles_endpoint(
         gateway.call("iam", "get_role", RoleName="QuiverstoneTrustedIntermediate")
     assert sent
     assert all(url.startswith(moto_server) for url in sent)
+
+
+def test_missing_aws_profile_from_the_environment_is_named(
+    monkeypatch: pytest.MonkeyPatch, fast_retrying: RetryingFactory
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "ghost")
+    facts = collect(_config(), retrying=fast_retrying)
+    identity = facts.callers[0].identity
+    assert isinstance(identity, Unavailable)
+    assert identity.error.code == "ProfileNotFound"
+    assert "'ghost' (named by AWS_PROFILE)" in identity.error.message
