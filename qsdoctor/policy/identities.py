@@ -55,7 +55,9 @@ def classify_principal(principal_type: str, value: str) -> PrincipalKind:
         return PrincipalKind(
             "role", account=account, partition=partition, role_name=name, role_path=path + "/"
         )
-    if service == "iam" and resource.startswith("user/"):
+    if (service == "iam" and resource.startswith("user/")) or (
+        service == "sts" and resource.startswith("federated-user/")
+    ):
         return PrincipalKind("user", account=account, partition=partition)
     if service == "sts" and resource.startswith("assumed-role/"):
         pieces = resource.split("/")

@@ -484,6 +484,14 @@ CASES = {
         (),
         (trust({"AWS": f"arn:aws:iam::{INTERMEDIATE}:saml-provider/Okta"}),),
     ),
+    "pr-federated-user-session": Case(
+        "PR",
+        f"arn:aws:sts::{PRODUCTION}:federated-user/carol",
+        INTERMEDIATE_ROLE,
+        ALLOWED,
+        ASSUME_ANY,
+        (trust({"AWS": f"arn:aws:sts::{PRODUCTION}:federated-user/carol"}),),
+    ),
     "pr-service-other": Case(
         "PR",
         "lambda.amazonaws.com",
