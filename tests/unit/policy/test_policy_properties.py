@@ -271,3 +271,4 @@ def test_malformed_documents_raise_policy_error_only(document: Any) -> None:
         trust_policy=policy,
     )
     assert result.decision in tuple(Decision)
+    assert json.loads(json.dumps(result.to_dict()))["decision"] == result.decision.value
