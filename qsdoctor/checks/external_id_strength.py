@@ -113,29 +113,30 @@ def external_id_strength(facts: Facts) -> Outcome:
     fails: list[str] = []
     warns: list[str] = []
     ev: list[Evidence] = []
-    seen: set[tuple[str, str]] = set()
+    by_value: dict[str, list[Found]] = {}
     for item in found:
-        if (item.label, item.value) in seen:
-            continue
-        seen.add((item.label, item.value))
-        ev.append(evidence.external_id(item.label, item.value))
-        bad, weak = strength_problems(item.value)
-        fails += [f"{item.label} ({len(item.value)} chars): {p}" for p in bad]
-        warns += [f"{item.label} ({fingerprint(item.value)}): {p}" for p in weak]
-    sides: dict[str, set[str]] = {}
-    for item in found:
-        sides.setdefault(item.value, set()).add(item.side)
-    for value, where in sides.items():
-        if where == {"intermediate", "destination"}:
+        by_value.setdefault(item.value, []).append(item)
+    for value, items in by_value.items():
+        labels = list(dict.fromkeys(i.label for i in items))
+        ev += [evidence.external_id(label, value) for label in labels]
+        who = f"External ID {fingerprint(value)} ({'; '.join(labels)})"
+        bad, weak = strength_problems(value)
+        if bad:
+            fails.append(f"{who}: {'; '.join(bad)}")
+        if weak:
+            warns.append(f"{who}: {'; '.join(weak)}")
+        if {i.side for i in items} == {"intermediate", "destination"}:
             warns.append(
-                f"the same External ID (fingerprint {fingerprint(value)}) is used for "
-                "the intermediate role and a destination role"
+                f"External ID {fingerprint(value)} is used for both the intermediate role "
+                "and a destination role"
             )
-    distinct = len(sides)
+    distinct = len(by_value)
     if fails:
-        return Outcome.failed("; ".join([*fails, *warns]), *ev)
+        return Outcome.failed(
+            " · ".join([*fails, *warns]), *ev, title="External ID that STS would reject"
+        )
     if warns:
-        return Outcome.warned("; ".join(warns), *ev)
+        return Outcome.warned(" · ".join(warns), *ev, title="Weak External ID")
     return Outcome.passed(
         f"{distinct} distinct External ID(s), all STS-valid and at least 32 characters", *ev
     )

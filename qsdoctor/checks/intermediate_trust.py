@@ -482,9 +482,11 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
 
     required: list[tuple[str, str]] = []
     if facts.source_identity:
-        required.append(("sts:SetSourceIdentity", "a source identity"))
+        required.append(("sts:SetSourceIdentity", "sets a source identity"))
     if facts.session_tag_keys:
-        required.append(("sts:TagSession", f"session tags ({', '.join(facts.session_tag_keys)})"))
+        required.append(
+            ("sts:TagSession", f"passes session tags ({', '.join(facts.session_tag_keys)})")
+        )
     if not required:
         return Outcome.passed(
             "hop 1 carries no source identity or session tags: only sts:AssumeRole is needed"
@@ -504,7 +506,7 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     for action, why in required:
         refs = admitting_statements(trust, principal, action=action)
         if not refs:
-            missing.append(f"{action} (hop 1 sets {why})")
+            missing.append(f"{action}, needed because hop 1 {why}")
             continue
         found += refs
         result = evaluate(

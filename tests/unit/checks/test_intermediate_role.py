@@ -183,7 +183,7 @@ def test_qs105_warns_when_intermediate_and_destination_share_an_id() -> None:
     shared = ExternalId(EXTERNAL_ID, source="QSDOCTOR_DESTINATION_EXTERNAL_ID")
     f = one("QS105", facts(destinations=(Destination(arn=DEST_ARN, external_id=shared),)))
     assert f.status is Status.WARN
-    assert "same External ID" in f.detail
+    assert "used for both the intermediate role and a destination role" in f.detail
     assert shared.fingerprint in f.detail
 
 
