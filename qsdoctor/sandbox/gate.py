@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 #: The bare message STS gives for trust, External ID, missing role and unknown account
 #: alike (aws-facts.md §1).
@@ -156,12 +157,9 @@ def decide(table: tuple[Rule, ...], request: AssumeRequest) -> Decision:
 
 def sts_error_xml(code: str, message: str, request_id: str) -> bytes:
     """An STS (query protocol) error body, as botocore parses it into a ClientError."""
-    from xml.sax.saxutils import escape
-
-    kind = "Sender"
     return (
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>{kind}</Type><Code>{escape(code)}</Code>"
+        f"<Error><Type>Sender</Type><Code>{escape(code)}</Code>"
         f"<Message>{escape(message)}</Message></Error>"
         f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
     ).encode()

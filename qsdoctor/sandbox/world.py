@@ -151,7 +151,7 @@ class UserSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TrailSpecWorld:
+class TrailSetup:
     """A CloudTrail trail (and its bucket) logging management events."""
 
     account: str
@@ -166,7 +166,7 @@ class WorldSpec:
 
     roles: tuple[RoleSpec, ...]
     users: tuple[UserSpec, ...]
-    trails: tuple[TrailSpecWorld, ...]
+    trails: tuple[TrailSetup, ...]
 
 
 def healthy_roles() -> tuple[RoleSpec, RoleSpec]:
@@ -223,7 +223,7 @@ def healthy_world() -> WorldSpec:
     return WorldSpec(
         roles=healthy_roles(),
         users=default_users(),
-        trails=(TrailSpecWorld(account=INTERMEDIATE, name="acme-management-events"),),
+        trails=(TrailSetup(account=INTERMEDIATE, name="acme-management-events"),),
     )
 
 

@@ -54,16 +54,26 @@ def test_unknown_scenario_is_exit_2() -> None:
     assert run.stdout == ""
 
 
-def test_without_the_demo_extra_it_says_how_to_install() -> None:
-    # moto made unimportable, as on a machine without `pip install 'qsdoctor[demo]'`.
+def _without_moto(*args: str) -> subprocess.CompletedProcess[str]:
+    """qsdoctor with moto unimportable, as without `pip install 'qsdoctor[demo]'`."""
     code = (
-        "import sys; sys.modules['moto'] = None; sys.argv = ['qsdoctor', 'demo'];"
+        f"import sys; sys.modules['moto'] = None; sys.argv = ['qsdoctor', *{list(args)!r}];"
         "from qsdoctor.cli import main; main()"
     )
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=False
     )
+
+
+def test_without_the_demo_extra_it_says_how_to_install() -> None:
+    done = _without_moto("demo")
     assert done.returncode == 2
     assert "pip install 'qsdoctor[demo]'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_list_works_without_the_demo_extra() -> None:
+    done = _without_moto("demo", "--list")
+    assert done.returncode == 0
+    assert "healthy" in done.stdout
