@@ -94,10 +94,10 @@ def _boto3_session(**kwargs: Any) -> boto3.Session:
         session = boto3.Session(botocore_session=core, **kwargs)
         # boto3 appends its resource-model path to the loader on every Session.
         loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
-    profile = kwargs.get("profile_name")
-    # NOTE: with a pre-built loader nothing reads the profile up front, so check it
-    # here, as boto3 does on its own.
-    if profile is not None and profile not in session.available_profiles:
+    # NOTE: with a pre-built loader nothing reads the profile (named here or by
+    # AWS_PROFILE) up front, so check it as botocore would: "default" may be absent.
+    profile = core.profile
+    if profile not in (None, "default") and profile not in session.available_profiles:
         raise ProfileNotFound(profile=profile)
     return session
 
