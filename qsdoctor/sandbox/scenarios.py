@@ -36,6 +36,9 @@ HOP1_SESSION = f"arn:aws:sts::{w.INTERMEDIATE}:assumed-role/{w.INTERMEDIATE_ROLE
 PLATFORM_SESSION = f"arn:aws:sts::{w.PRODUCTION}:assumed-role/QuiverstonePlatform/qs-chain-sync"
 #: The External ID the platform used before the customer rotated it.
 OLD_EXTERNAL_ID = "qs-acme-2019-Rb8Tq3Wd6Yn1Ks4Vm9Hx2Pc7Jz5"
+#: A member account the StackSet has not reached yet: its destination role is missing.
+NEW_ACCOUNT = "333344445555"
+NEW_DESTINATION_ROLE = f"arn:aws:iam::{NEW_ACCOUNT}:role/{w.DESTINATION_ROLE_NAME}"
 #: The reference's example value, deployed as is.
 PLACEHOLDER_EXTERNAL_ID = "your-external-id-here"
 #: A mistyped intermediate role name (two letters swapped).
@@ -158,6 +161,8 @@ class Scenario:
     expected: tuple[tuple[str, Status], ...] = ()
     """(check ID, status) pairs a correct diagnosis reports; checks not listed are free."""
     expected_exit: int = 0
+    expected_for: tuple[tuple[str, str, Status], ...] = ()
+    """(check ID, subject, status) for per-destination checks whose destinations differ."""
     expected_text: tuple[tuple[str, str], ...] = ()
     """(check ID, text) pairs: the finding must mention the text (e.g. a near match)."""
 
@@ -493,6 +498,36 @@ SCENARIOS: tuple[Scenario, ...] = (
         gate=(CHAINING, *hop1_rows()),
         trail=HOP2_DENIED_TRAIL,
         expected=(("QS201", P), ("QS202", F), ("QS301", P), ("QS302", F)),
+        expected_exit=1,
+    ),
+    Scenario(
+        name="destination-not-deployed",
+        summary="Two destinations; the StackSet has not reached the second account yet.",
+        explanation=(
+            f"QuiverstoneChainedAccess exists in {w.DESTINATION} but not in {NEW_ACCOUNT}. "
+            "STS answers a missing role with a bare AccessDenied; findings are per "
+            f"destination, so look for QS302 failing for {NEW_ACCOUNT} only (and QS201 "
+            "wherever the role can be read)."
+        ),
+        gate=(CHAINING, *hop1_rows(), *hop2_rows()),
+        destination_arns=(w.DESTINATION_ROLE, NEW_DESTINATION_ROLE),
+        trail=(
+            TrailSpec(template="hop1-success", minutes_ago=(30, 90)),
+            TrailSpec(template="hop2-success", minutes_ago=(29, 89)),
+            TrailSpec(
+                template="hop2-denied",
+                minutes_ago=(28, 88),
+                values={"HOP2_ROLE": NEW_DESTINATION_ROLE},
+            ),
+        ),
+        expected=(("QS101", P), ("QS104", P), ("QS301", P), ("QS403", F)),
+        expected_for=(
+            ("QS106", w.DESTINATION_ROLE, P),
+            ("QS106", NEW_DESTINATION_ROLE, P),
+            ("QS201", w.DESTINATION_ROLE, P),
+            ("QS302", w.DESTINATION_ROLE, P),
+            ("QS302", NEW_DESTINATION_ROLE, F),
+        ),
         expected_exit=1,
     ),
     Scenario(

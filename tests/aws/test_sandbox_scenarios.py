@@ -119,8 +119,11 @@ def test_scenario_is_coherent(scenario: Scenario) -> None:
     ids = [cid for cid, _ in scenario.expected]
     assert ids, "a scenario must say what it expects"
     assert len(ids) == len(set(ids))
-    assert set(ids) <= catalog
+    assert set(ids) | {cid for cid, _, _ in scenario.expected_for} <= catalog
+    for _, subject, _ in scenario.expected_for:
+        assert subject in scenario.destination_arns
     statuses = {status.value for _, status in scenario.expected}
+    statuses |= {status.value for _, _, status in scenario.expected_for}
     # Exit code per design.md: 1 when something fails, else 0 (warnings allowed).
     assert scenario.expected_exit == (1 if "fail" in statuses else 0)
     assert scenario.gate[0].duration_over == 3600, "AWS's chaining limit applies everywhere"
@@ -138,6 +141,14 @@ def test_trail_records_are_filled_in(scenario: Scenario) -> None:
         assert event.record["eventSource"] == "sts.amazonaws.com"
         if event.record.get("errorCode"):
             assert event.record.get("responseElements") is None
+        # Every place a record names the role agrees (a copy-paste slip shows up here).
+        named = {r["ARN"] for r in event.record.get("resources") or []}
+        if event.record.get("requestParameters"):
+            named.add(event.record["requestParameters"]["roleArn"])
+        message = event.record.get("errorMessage", "")
+        if "on resource: " in message:
+            named.add(message.rsplit("on resource: ", 1)[1])
+        assert len(named) == 1, named
     copies_by_account = {e.account for e in events}
     assert copies_by_account <= {w.PRODUCTION, w.INTERMEDIATE, w.DESTINATION}
 

@@ -61,13 +61,22 @@ def test_scenario_diagnosis(
     for finding in report["findings"]:
         found[finding["id"]].append(finding["status"])
     registered = _registered()
-    missing = [cid for cid, _ in scenario.expected if cid not in registered]
+    wanted = [cid for cid, _ in scenario.expected] + [cid for cid, _, _ in scenario.expected_for]
+    missing = sorted({cid for cid in wanted if cid not in registered})
     for cid, status in scenario.expected:
         if cid in missing:
             continue
         assert set(found.get(cid, ["(no finding)"])) == {status.value}, (
             f"{scenario.name}: expected {cid} {status.value}, got {found.get(cid)}\n"
             f"{_summary(report)}\n{run.stderr[-2000:]}"
+        )
+    for cid, subject, status in scenario.expected_for:
+        if cid in missing:
+            continue
+        got = [f["status"] for f in report["findings"] if (f["id"], f["subject"]) == (cid, subject)]
+        assert got == [status.value], (
+            f"{scenario.name}: expected {cid} {status.value} for {subject}, got {got}\n"
+            f"{_summary(report)}"
         )
     for cid, text in scenario.expected_text:
         if cid in missing:
