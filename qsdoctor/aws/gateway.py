@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import boto3
-import botocore.session
 from botocore import xform_name
 from botocore.exceptions import (
     BotoCoreError,
@@ -35,7 +34,7 @@ from qsdoctor.aws.retry import (
     is_retryable,
     retrying_factory,
 )
-from qsdoctor.aws.sessions import BOTOCORE_CONFIG
+from qsdoctor.aws.sessions import BOTOCORE_CONFIG, service_model
 from qsdoctor.models import AwsCallError
 
 __all__ = [
@@ -58,24 +57,15 @@ class AwsCallFailed(Exception):
         self.error = error
 
 
-_MODELS_LOCK = threading.Lock()
-
-
 @functools.cache
 def operation_permission(service: str, method: str) -> str:
     """The IAM action for a client method, e.g. ("iam", "get_role") -> "iam:GetRole".
 
     Read from botocore's service model, so no client (and no credentials) is needed.
     """
-    with _MODELS_LOCK:
-        model = _botocore_session().get_service_model(service)
+    model = service_model(service)
     by_method = {xform_name(op): op for op in model.operation_names}
     return permission(model.service_name, by_method.get(method, method))
-
-
-@functools.cache
-def _botocore_session() -> botocore.session.Session:
-    return botocore.session.get_session()
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:

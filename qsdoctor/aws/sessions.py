@@ -20,6 +20,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
+from botocore.model import ServiceModel
 
 from qsdoctor import __version__
 from qsdoctor.aws.allowlist import READ_ONLY
@@ -83,6 +84,14 @@ def _shared_loader() -> Loader:
     """
     loader: Loader = botocore.session.get_session().get_component("data_loader")
     return loader
+
+
+@functools.cache
+def service_model(service: str) -> ServiceModel:
+    """botocore's model of a service, from the shared loader (no client, no credentials)."""
+    with _LOADER_LOCK:
+        data = _shared_loader().load_service_model(service, "service-2")
+    return ServiceModel(data, service_name=service)
 
 
 def _boto3_session(**kwargs: Any) -> boto3.Session:
