@@ -250,8 +250,8 @@ def run_manual_in_process(loaded: LoadedScenario) -> float:
         )
         for i in loaded.identities
     }
-    clients = {
-        (p, s): sessions[p].client(s, endpoint_url=loaded.endpoint)  # type: ignore[call-overload]
+    clients: dict[tuple[str, str], Any] = {
+        (p, s): sessions[p].client(s, endpoint_url=loaded.endpoint)
         for p in sessions
         for s in ("iam", "sts", "cloudtrail")
     }
@@ -262,7 +262,7 @@ def run_manual_in_process(loaded: LoadedScenario) -> float:
             client = clients[(profile, service)]
         else:
             creds = previous["Credentials"]
-            client = boto3.client(
+            client = boto3.client(  # type: ignore[call-overload]
                 service,
                 endpoint_url=loaded.endpoint,
                 region_name=w.REGION,
