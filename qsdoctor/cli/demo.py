@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -24,6 +24,9 @@ from qsdoctor.cli.common import (
     app,
     stderr_console,
 )
+
+if TYPE_CHECKING:
+    from qsdoctor.sandbox.scenarios import Scenario
 
 #: How the child process starts qsdoctor: the same interpreter and package as this one.
 _ENTRY = "from qsdoctor.cli import main; main()"
@@ -87,6 +90,8 @@ def demo(
         f"[bold]Scenario {escape(chosen.name)}[/bold]: {escape(chosen.summary)}", soft_wrap=True
     )
     err.print(escape(chosen.explanation), soft_wrap=True)
+    if verbose:
+        _print_gate(chosen)
     err.print("[dim]Starting the sandbox (three accounts on moto, on 127.0.0.1)…[/dim]")
     with server, tempfile.TemporaryDirectory(prefix="qsdoctor-demo-") as d:
         loaded = server.load(chosen, Path(d))
@@ -110,6 +115,34 @@ def _print_list() -> None:
     for s in SCENARIOS:
         typer.echo(f"{s.name:<{width}}  {s.summary}")
         shown = [f"{cid} {status.value}" for cid, status in s.expected if status != "pass"]
+        shown += [
+            f"{cid} {status.value} for {subject.split(':')[4]}"
+            for cid, subject, status in s.expected_for
+            if status != "pass"
+        ]
         if not shown:
             shown = ["every check passes"]
         typer.echo(f"{'':<{width}}  expects: {', '.join(shown)}; exit {s.expected_exit}")
+
+
+def _print_gate(chosen: Scenario) -> None:
+    """With -v: how the sandbox's STS answers AssumeRole in this scenario (no secrets)."""
+    err = stderr_console()
+    err.print("[dim]AssumeRole as AWS would answer it here (first matching row wins):[/dim]")
+    for rule in chosen.gate:
+        when = [f"External ID {rule.external_id.value}" if rule.external_id != "any" else ""]
+        if rule.source_identity is not None:
+            when.append("with" if rule.source_identity else "without")
+            when[-1] += " source identity"
+        if rule.session_tags is not None:
+            when.append(("with" if rule.session_tags else "without") + " session tags")
+        if rule.duration_over is not None:
+            when.append(f"DurationSeconds > {rule.duration_over}")
+        answer = "allow" if rule.decision.allow else rule.decision.code
+        condition = ", ".join(w for w in when if w) or "always"
+        err.print(
+            escape(f"  {rule.caller} → {rule.role} [{condition}]: {answer} — {rule.note}"),
+            soft_wrap=True,
+            style="dim",
+        )
+    err.print("[dim]  anything else: AccessDenied (bare)[/dim]")

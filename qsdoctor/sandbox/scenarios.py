@@ -85,7 +85,11 @@ def hop1_rows(
             base,
             source_identity=True,
             decision=ALLOW if source_identity_allowed else DENY_SET_SOURCE_IDENTITY,
-            note="whether the intermediate trust allows sts:SetSourceIdentity",
+            note=(
+                "the intermediate trust allows sts:SetSourceIdentity"
+                if source_identity_allowed
+                else "the intermediate trust lacks sts:SetSourceIdentity"
+            ),
         ),
         replace(
             base,
@@ -121,7 +125,11 @@ def hop2_rows(
             base,
             source_identity=True,
             decision=ALLOW if source_identity_allowed else DENY_SET_SOURCE_IDENTITY,
-            note="whether the destination trust allows sts:SetSourceIdentity",
+            note=(
+                "the destination trust allows sts:SetSourceIdentity"
+                if source_identity_allowed
+                else "the destination trust lacks sts:SetSourceIdentity"
+            ),
         ),
         replace(
             base,

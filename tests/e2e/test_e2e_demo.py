@@ -10,7 +10,7 @@ import sys
 import pytest
 from e2e_support import run_qsdoctor
 
-from qsdoctor.sandbox.scenarios import SCENARIOS
+from qsdoctor.sandbox.scenarios import SCENARIOS, by_name
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +32,19 @@ def test_list_names_every_scenario_with_its_expectations() -> None:
 
 
 def test_demo_runs_check_on_the_scenario() -> None:
-    run = run_qsdoctor(["demo", "--scenario", "destination-trust-all", "--output", "json"], _env())
+    scenario = by_name("destination-trust-all")
+    args = ["demo", "--scenario", scenario.name, "--output", "json", "-v"]
+    run = run_qsdoctor(args, _env())
     assert run.code == 0, run.stderr
     report = json.loads(run.stdout)  # the report alone is on stdout
     statuses = {f["id"]: f["status"] for f in report["findings"]}
     assert statuses["QS202"] == "warn"
     assert statuses["QS302"] == "pass"
     assert "destination-trust-all" in run.stderr  # the banner says what is broken
+    assert "AssumeRole as AWS would answer it here" in run.stderr  # -v: the gate table
+    for secret in scenario.secrets():
+        assert secret not in run.stdout
+        assert secret not in run.stderr
 
 
 def test_demo_exit_code_is_checks() -> None:
