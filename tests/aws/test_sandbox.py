@@ -381,3 +381,15 @@ def test_timeline_and_latency(tmp_path: Path) -> None:
     ]
     assert all(r.end - r.start >= 0.02 for r in timeline)
     assert timeline[0].end <= timeline[1].start
+
+
+def test_lookup_events_refuses_what_aws_refuses(server: SandboxServer, tmp_path: Path) -> None:
+    loaded = load(server, "healthy", tmp_path)
+    trail = client(loaded, w.SUPPORT_PROFILE, "cloudtrail")
+    now = datetime.now(UTC)
+    code, _ = error_of(trail.lookup_events, StartTime=now, EndTime=now - timedelta(hours=1))
+    assert code == "InvalidTimeRangeException"
+    code, _ = error_of(trail.lookup_events, MaxResults=51)
+    assert code == "InvalidMaxResultsException"
+    code, _ = error_of(trail.lookup_events, NextToken="not-a-token")
+    assert code == "InvalidNextTokenException"
