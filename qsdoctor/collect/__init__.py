@@ -16,6 +16,11 @@ from datetime import UTC, datetime
 
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway, RetryingFactory, default_retrying
 from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region
+
+# Modules, not functions: the collectors are looked up at call time (tests replace them).
+from qsdoctor.collect import destinations as destinations_collector
+from qsdoctor.collect import hops as hops_collector
+from qsdoctor.collect import trail as trail_collector
 from qsdoctor.collect.context import MAX_WORKERS, CollectContext, Credentialed, HopResult
 from qsdoctor.collect.roles import list_role_arns, read_role
 from qsdoctor.config import CheckConfig
@@ -65,21 +70,16 @@ def collect(
             credentialed=credentialed,
             secrets=secrets,
         )
-        # Imported here so a collector's owner can replace its module freely.
-        from qsdoctor.collect.destinations import collect_destinations
-        from qsdoctor.collect.hops import collect_hops
-        from qsdoctor.collect.trail import collect_trail
-
         configured = tuple(
             Destination(arn=d.role.arn, external_id=d.external_id) for d in config.destinations
         )
         say("running live hops, reading roles")
-        hops_f: Future[HopResult] = pool.submit(collect_hops, ctx, configured)
+        hops_f: Future[HopResult] = pool.submit(hops_collector.collect_hops, ctx, configured)
         role_f = pool.submit(_read_intermediate, ctx)
-        dests_f = pool.submit(collect_destinations, ctx)
+        dests_f = pool.submit(destinations_collector.collect_destinations, ctx)
         hops = hops_f.result()
         say("reading CloudTrail")
-        trail_f = pool.submit(collect_trail, ctx, hops.hop1)
+        trail_f = pool.submit(trail_collector.collect_trail, ctx, hops.hop1)
         intermediate_role, candidates = role_f.result()
         destinations = _merge_hops(dests_f.result(), hops.destinations)
         trail = trail_f.result()
@@ -127,10 +127,12 @@ def _resolve_identities(
         if profile is not None and profile not in {p for _, p in wanted}:
             wanted.append((label, profile))
     gateways: list[AwsGateway | Unavailable] = []
+    futures: list[Future[Fetched[CallerIdentity]] | None] = []
     for _label, profile in wanted:
         try:
             session = new_session(profile=profile, region=region)
         except ProfileNotConfigured as e:
+            futures.append(None)
             gateways.append(
                 Unavailable(
                     AwsCallError(
@@ -143,9 +145,11 @@ def _resolve_identities(
             )
             continue
         gw = AwsGateway(session, profile=profile, retrying=retrying, secrets=secrets)
-        gw.precreate(("sts", "iam"))
         gateways.append(gw)
-    futures = [pool.submit(_whoami, g) if isinstance(g, AwsGateway) else None for g in gateways]
+        # Each identity call starts as soon as its gateway exists; the IAM client is
+        # made meanwhile, so the reads that follow do not wait for it.
+        futures.append(pool.submit(_whoami, gw))
+        pool.submit(gw.precreate, ("iam",))
     resolved: list[Credentialed] = []
     for (label, profile), built, fut in zip(wanted, gateways, futures, strict=True):
         identity: Fetched[CallerIdentity] = (
