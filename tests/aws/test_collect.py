@@ -338,3 +338,26 @@ def test_external_ids_are_redacted_from_aws_messages(
     assert isinstance(role, Unavailable)
     assert role.error.message == "bad value '<redacted>' here"
     assert secret not in repr(facts)
+
+
+def test_reader_for_account_when_the_destination_profile_is_broken(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Any] = []
+
+    def destinations(ctx: CollectContext) -> tuple[Destination, ...]:
+        seen.append(ctx.reader_for_account(DESTINATION))
+        seen.append(ctx.reader_for_account(INTERMEDIATE))
+        return ()
+
+    monkeypatch.setattr("qsdoctor.collect.destinations.collect_destinations", destinations)
+    facts = collect(_config(profile="customer", destination_profile="gone"), retrying=fast_retrying)
+    assert [(c.label, c.profile) for c in facts.callers] == [
+        ("caller", "customer"),
+        ("destination", "gone"),
+    ]
+    broken, intermediate = seen
+    assert isinstance(broken, Unavailable)
+    assert broken.error.code == "ProfileNotFound"
+    assert isinstance(intermediate, Ok)
+    assert intermediate.value.label == "customer"
