@@ -124,3 +124,29 @@ def test_bad_input_is_one_line_and_exit_2(sandbox: SandboxServer, tmp_path: Path
     assert run.stdout == ""
     assert "Traceback" not in run.stderr
     assert "1111" in run.stderr
+
+
+def test_trail_timeline_of_a_stale_external_id(sandbox: SandboxServer, tmp_path: Path) -> None:
+    scenario = by_name("cloudtrail-stale-external-id")
+    loaded = sandbox.load(scenario, tmp_path / "aws")
+    env = user_environment(loaded)
+    args = [
+        "trail",
+        "--intermediate-arn",
+        scenario.intermediate_arn,
+        "--since",
+        "1d",
+        "--profile",
+        "qs-support",
+        "--intermediate-profile",
+        "acme-audit",
+    ]
+    run = run_qsdoctor([*args, "--output", "json"], env)
+    assert run.code in (0, 1), run.stderr
+    hop1 = [e for e in run.report()["events"] if e["hop"] == "hop1"]
+    # The scenario's production trail: 3 successes, then 5 failures, all presenting the
+    # External ID from before the rotation, i.e. not the configured one.
+    assert sorted(e["succeeded"] for e in hop1) == [False] * 5 + [True] * 3
+    assert {e["external_id_matches_configured"] for e in hop1} == {False}
+    console = run_qsdoctor(args, env)
+    _assert_no_secrets(scenario, run.stdout, run.stderr, console.stdout, console.stderr)
