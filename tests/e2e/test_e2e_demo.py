@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from e2e_support import run_qsdoctor
@@ -83,3 +85,35 @@ def test_list_works_without_the_demo_extra() -> None:
     done = _without_moto("demo", "--list")
     assert done.returncode == 0
     assert "healthy" in done.stdout
+
+
+def test_standing_sandbox_for_manual_runs() -> None:
+    scenario = by_name("destination-trust-all")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "qsdoctor.sandbox", scenario.name],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        (source,) = [x.split(None, 1)[1].strip() for x in lines if x.strip().startswith(". ")]
+        env_file = Path(shlex.split(source)[0])
+        exports = dict(
+            shlex.split(line.removeprefix("export "))[0].split("=", 1)
+            for line in env_file.read_text().splitlines()
+        )
+        assert "QSDOCTOR_EXTERNAL_ID" in exports
+        assert not any(s in "".join(lines) for s in scenario.secrets())  # not printed
+        env = {k: v for k, v in _env().items() if not k.startswith("AWS_")}
+        run = run_qsdoctor([*scenario.check_args(), "-o", "json"], {**env, **exports})
+        assert {f["id"]: f["status"] for f in run.report()["findings"]}["QS202"] == "warn"
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+    assert not env_file.exists()  # the profiles and keys are gone with the server
