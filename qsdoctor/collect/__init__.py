@@ -4,15 +4,17 @@ The critical path is kept short by starting everything that does not depend on
 anything else at once: after the identities resolve (every later step needs to
 know which credentials are in which account), the live hops, the intermediate
 role read and the destination reads run side by side; the CloudTrail reads start
-as soon as hop 1's outcome is known.
+as soon as hop 1's outcome is known (`CollectContext.announce_hop1`), without
+waiting for hop 2.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from typing import Any
 
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway, RetryingFactory, default_retrying
 from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region
@@ -77,9 +79,12 @@ def collect(
         hops_f: Future[HopResult] = pool.submit(hops_collector.collect_hops, ctx, configured)
         role_f = pool.submit(_read_intermediate, ctx)
         dests_f = pool.submit(destinations_collector.collect_destinations, ctx)
-        hops = hops_f.result()
+        pending: list[Future[Any]] = [ctx.hop1_outcome, hops_f]
+        wait(pending, return_when=FIRST_COMPLETED)
+        hop1 = ctx.hop1_outcome.result() if ctx.hop1_outcome.done() else hops_f.result().hop1
         say("reading CloudTrail")
-        trail_f = pool.submit(trail_collector.collect_trail, ctx, hops.hop1)
+        trail_f = pool.submit(trail_collector.collect_trail, ctx, hop1)
+        hops = hops_f.result()
         intermediate_role, candidates = role_f.result()
         destinations = _merge_hops(dests_f.result(), hops.destinations)
         trail = trail_f.result()

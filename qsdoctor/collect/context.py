@@ -9,8 +9,9 @@ gateway. Credentials themselves stay inside the gateways' sessions.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,18 @@ class CollectContext:
     destination; `reader_for_account` searches it."""
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """External ID values to redact from AWS error messages."""
+    hop1_outcome: Future[Fetched[AssumeAttempt]] = field(default_factory=Future, repr=False)
+    """Resolved by `announce_hop1` (or, failing that, when the hop collector returns)."""
+
+    def announce_hop1(self, hop1: Fetched[AssumeAttempt]) -> None:
+        """Tell `collect()` hop 1's outcome as soon as it is known.
+
+        The CloudTrail reads need hop 1 but not hop 2; a hop collector that calls
+        this right after hop 1 lets them start while hop 2 is still running. Later
+        calls are ignored.
+        """
+        with contextlib.suppress(InvalidStateError):
+            self.hop1_outcome.set_result(hop1)
 
     def reader_for_account(self, account: str) -> Fetched[AwsGateway]:
         """A gateway that reads IAM in `account` (a destination account), or why not.

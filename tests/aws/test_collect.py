@@ -361,3 +361,41 @@ def test_reader_for_account_when_the_destination_profile_is_broken(
     assert broken.error.code == "ProfileNotFound"
     assert isinstance(intermediate, Ok)
     assert intermediate.value.label == "customer"
+
+
+def test_trail_starts_once_hop1_is_announced(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hop 2 waits for the trail reads to start: waiting for all hops would time out."""
+    trail_started = threading.Event()
+    attempt = AssumeAttempt(role_arn=ROLE, succeeded=True, session_name="s", region="eu-west-1")
+    seen: list[Any] = []
+
+    def hops(ctx: CollectContext, dests: tuple[Destination, ...]) -> HopResult:
+        ctx.announce_hop1(Ok(attempt))
+        ctx.announce_hop1(Skipped("ignored: hop 1 was already announced"))
+        assert trail_started.wait(5), "the trail reads waited for hop 2"
+        return HopResult(hop1=Ok(attempt))
+
+    def trail(ctx: CollectContext, hop1: Any) -> None:
+        seen.append(hop1)
+        trail_started.set()
+
+    monkeypatch.setattr("qsdoctor.collect.hops.collect_hops", hops)
+    monkeypatch.setattr("qsdoctor.collect.trail.collect_trail", trail)
+    facts = collect(_config(profile="customer"), retrying=fast_retrying)
+    assert seen == [Ok(attempt)]
+    assert facts.hop1 == Ok(attempt)
+
+
+def test_trail_gets_hop1_from_the_result_when_not_announced(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempt = AssumeAttempt(role_arn=ROLE, succeeded=False, session_name="s", region="us-east-1")
+    seen: list[Any] = []
+    monkeypatch.setattr(
+        "qsdoctor.collect.hops.collect_hops", lambda ctx, dests: HopResult(hop1=Ok(attempt))
+    )
+    monkeypatch.setattr("qsdoctor.collect.trail.collect_trail", lambda ctx, hop1: seen.append(hop1))
+    collect(_config(profile="customer"), retrying=fast_retrying)
+    assert seen == [Ok(attempt)]
