@@ -220,7 +220,12 @@ def _intermediate_reader(
 def _read_intermediate(
     ctx: CollectContext,
 ) -> tuple[Fetched[RoleFacts | None], Fetched[tuple[str, ...]]]:
-    """The intermediate role, plus the account's role ARNs when it is missing (QS101)."""
+    """The intermediate role, plus the account's role ARNs when it is missing (QS101).
+
+    A role with the requested name under another path is reported as missing
+    (Ok(None): STS would refuse the requested ARN), with its real ARN first in the
+    candidates, even when iam:ListRoles is denied.
+    """
     match ctx.intermediate_reader:
         case Ok(gateway):
             pass
