@@ -399,3 +399,30 @@ def test_trail_gets_hop1_from_the_result_when_not_announced(
     monkeypatch.setattr("qsdoctor.collect.trail.collect_trail", lambda ctx, hop1: seen.append(hop1))
     collect(_config(profile="customer"), retrying=fast_retrying)
     assert seen == [Ok(attempt)]
+
+
+def test_wrong_path_is_suggested_even_when_list_roles_is_denied(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = _create_role(INTERMEDIATE, "PathedRole", path="/quiverstone/")
+    _with_answer(monkeypatch, "iam", "ListRoles", "AccessDenied")
+    facts = collect(
+        _config(profile="customer", arn=f"arn:aws:iam::{INTERMEDIATE}:role/PathedRole"),
+        retrying=fast_retrying,
+    )
+    assert facts.intermediate_role == Ok(None)
+    assert facts.role_candidates == Ok((real,))
+
+
+def test_missing_role_with_list_roles_denied(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_answer(monkeypatch, "iam", "ListRoles", "AccessDenied")
+    facts = collect(
+        _config(profile="customer", arn=f"arn:aws:iam::{INTERMEDIATE}:role/Absent"),
+        retrying=fast_retrying,
+    )
+    assert facts.intermediate_role == Ok(None)
+    candidates = facts.role_candidates
+    assert isinstance(candidates, Unavailable)
+    assert candidates.error.operation == "iam:ListRoles"
