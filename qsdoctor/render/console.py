@@ -3,10 +3,16 @@
 Lines are built as rich `Text` objects, never parsed as markup, so AWS text such as
 "[sts:AssumeRole]" prints as is; `highlight=False` stops rich from colouring ARNs and
 numbers on its own. Without colour (NO_COLOR, a pipe) the output is plain text.
+
+The cause and fix under a finding are wrapped to the width (the terminal's, capped for
+reading; 100 columns for a pipe), continuation lines indented under their text; words
+are never split, so an ARN stays whole and copyable even when it overflows.
 """
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from typing import TextIO
 
 from rich.console import Console
@@ -30,6 +36,32 @@ STYLES: dict[Status, str] = {
     Status.ERROR: "magenta",
 }
 _INDENT = "        "
+_FIX = "fix: "
+_NBSP = "\u00a0"
+#: Wrapping bounds: narrower is unreadable, wider is hard to scan at a glance.
+MIN_WIDTH, MAX_WIDTH, PIPE_WIDTH = 60, 120, 100
+
+
+def wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """`text` wrapped to `width` after the prefixes; ARNs and words are never broken."""
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
+def _width(out: TextIO, width: int | None) -> int:
+    if width:
+        return width
+    isatty = getattr(out, "isatty", None)
+    if isatty is not None and isatty():
+        columns = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+        return max(MIN_WIDTH, min(MAX_WIDTH, columns))
+    return PIPE_WIDTH
 
 
 class ConsoleRenderer:
@@ -39,8 +71,10 @@ class ConsoleRenderer:
         self.color = color
         self.verbose = verbose
         self.width = width
+        self._wrap_at = width or PIPE_WIDTH
 
     def render(self, report: Report, out: TextIO) -> None:
+        self._wrap_at = _width(out, self.width)
         console = Console(
             file=out,
             no_color=not self.color,
@@ -49,7 +83,7 @@ class ConsoleRenderer:
             highlight=False,
             emoji=False,
             markup=False,
-            width=self.width or 100,
+            width=self._wrap_at,
         )
         # soft_wrap: long ARNs stay on one line; the terminal wraps them, pipes keep them.
         console.print(Text(header_line(report), style="bold"), soft_wrap=True)
@@ -76,13 +110,33 @@ class ConsoleRenderer:
         if show_subject(report, f):
             head.append(f"  {f.subject}", style="cyan")
         lines = [head]
+        width = self._wrap_at
         if f.status is not Status.PASS or self.verbose:
-            lines.extend(Text(_INDENT + part) for part in f.detail.splitlines() if part)
+            for part in f.detail.splitlines():
+                if part.strip():
+                    lines.extend(Text(line) for line in wrap(part, width, _INDENT, _INDENT))
         if f.status in (Status.WARN, Status.FAIL, Status.ERROR) and f.remediation:
-            fix = Text(_INDENT + "fix: ", style="bold")
-            fix.append(f.remediation, style="")
-            fix.append(f"   ({explain_hint(f)})", style="dim")
-            lines.append(fix)
+            lines.extend(self._fix(f, width))
         if self.verbose:
-            lines.extend(Text(f"{_INDENT}· {e.kind}: {e.summary}", style="dim") for e in f.evidence)
+            for e in f.evidence:
+                first = f"{_INDENT}· {e.kind}: "
+                wrapped = wrap(e.summary, width, first, _INDENT + "  ")
+                lines.extend(Text(line, style="dim") for line in wrapped)
+        return lines
+
+    @staticmethod
+    def _fix(f: Finding, width: int) -> list[Text]:
+        """'fix: …' wrapped under its text, the explain pointer dim at the end."""
+        hint = f"({explain_hint(f)})"
+        rest = _INDENT + " " * len(_FIX)
+        glued = hint.replace(" ", _NBSP)  # the pointer wraps as one word
+        wrapped = wrap(f"{f.remediation}   {glued}", width, _INDENT + _FIX, rest)
+        lines: list[Text] = []
+        for i, line in enumerate(w.replace(_NBSP, " ") for w in wrapped):
+            text = Text(line)
+            if i == 0:
+                text.stylize("bold", len(_INDENT), len(_INDENT) + len(_FIX) - 1)
+            if i == len(wrapped) - 1:
+                text.stylize("dim", len(line) - len(hint))
+            lines.append(text)
         return lines

@@ -15,10 +15,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from qsdoctor.cli.common import OutputFormat
 from qsdoctor.engine import build_report
 from qsdoctor.models import Evidence, Finding, Report, Status
-from qsdoctor.render import get_renderer
+from qsdoctor.render import OutputFormat, get_renderer
 from qsdoctor.render.base import summary_line
 from qsdoctor.render.json import report_schema
 
@@ -206,14 +205,42 @@ def test_console_layout() -> None:
     # Passing lines stand alone; the fix and explain pointer follow a failure.
     qs101 = lines.index("  ✓ QS101 Intermediate role exists")
     assert lines[qs101 + 1].startswith("  ✗ QS104")
-    fix = next(line for line in lines if "fix: update the External ID" in line)
-    assert fix.endswith("(qsdoctor explain QS104)")
+    fix = next(i for i, line in enumerate(lines) if "fix: update the External ID" in line)
+    # The explain pointer closes the fix, on a continuation line when it does not fit.
+    assert lines[fix + 1] == "             (qsdoctor explain QS104)"
     # Per-destination findings name their destination; skips give no fix.
     assert any(line.startswith("  – QS302 Hop 2 succeeds") and DEST in line for line in lines)
     assert "fix hop 1 first" not in "\n".join(lines)
     assert not any("· statement:" in line for line in lines)
     verbose = render(OutputFormat.CONSOLE, sample_report(), verbose=True)
     assert '· statement: statement "AllowQuiverstone" [StringEquals sts:ExternalId]' in verbose
+
+
+def test_console_wraps_cause_and_fix_under_their_text_without_breaking_arns() -> None:
+    long_detail = "the trust names " + " and ".join([DEST2] * 4) + ", none of them the role"
+    failing = finding(
+        "QS202",
+        Status.FAIL,
+        "Destination trust does not admit the intermediate role",
+        long_detail,
+        subject=DEST,
+        remediation="edit the trust of " + DEST + " so that it names " + INTERMEDIATE,
+    )
+    report = sample_report(findings=(failing,))
+    out = io.StringIO()
+    get_renderer(OutputFormat.CONSOLE, color=False, verbose=False, width=80).render(report, out)
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  ✗ QS202"))
+    body = lines[start + 1 : lines.index("", start)]
+    fix = next(i for i, line in enumerate(body) if line.startswith("        fix: "))
+    assert fix >= 2, "the long cause wraps onto several lines"
+    assert all(line.startswith("        ") and line[8] != " " for line in body[:fix])
+    assert all(line.startswith("             ") for line in body[fix + 1 :])
+    assert all(len(line) <= 80 for line in body if DEST2 not in line and DEST not in line)
+    assert " ".join(line.strip() for line in body[:fix]) == long_detail
+    assert body[-1].endswith("(qsdoctor explain QS202)")
+    joined = " ".join(line.strip() for line in body[fix:])
+    assert joined.startswith("fix: edit the trust of " + DEST + " so that it names " + INTERMEDIATE)
 
 
 def test_json_is_the_contract_and_validates_against_the_shipped_schema() -> None:
