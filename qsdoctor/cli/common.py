@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,19 @@ from rich.markup import escape
 
 from qsdoctor import __version__
 from qsdoctor.errors import QsdoctorError
+from qsdoctor.render import OutputFormat
+
+__all__ = [
+    "OutputFormat",
+    "OutputOpt",
+    "ProfileOpt",
+    "RegionOpt",
+    "VerboseOpt",
+    "app",
+    "exit_on_error",
+    "stderr_console",
+    "use_color",
+]
 
 app = typer.Typer(
     name="qsdoctor",
@@ -25,15 +37,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-
-
-class OutputFormat(enum.StrEnum):
-    """Report formats of `check`."""
-
-    CONSOLE = "console"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    JUNIT = "junit"
 
 
 ProfileOpt = Annotated[

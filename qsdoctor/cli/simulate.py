@@ -96,7 +96,7 @@ def simulate(
 
     Exit code 0 when allowed, 1 when denied (any request of a batch), 2 for bad input.
     """
-    from qsdoctor.policy.batch import batch_exit_code, evaluate_batch
+    from qsdoctor.policy import batch_exit_code, evaluate_batch
 
     with exit_on_error(verbose):
         single_flags = any(

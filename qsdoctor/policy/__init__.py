@@ -7,6 +7,7 @@ policy decision asks this package; nothing else evaluates policies.
 from __future__ import annotations
 
 from qsdoctor.policy.analysis import condition_problems, condition_requirements
+from qsdoctor.policy.batch import batch_exit_code, evaluate_batch
 from qsdoctor.policy.document import Policy, Statement, parse_policy
 from qsdoctor.policy.evaluate import evaluate
 from qsdoctor.policy.external_id import ExternalIdRequirement, external_id_requirement
@@ -39,10 +40,12 @@ __all__ = [
     "action_matches",
     "admitting_statements",
     "arn_matches",
+    "batch_exit_code",
     "classify_assume_scope",
     "condition_problems",
     "condition_requirements",
     "evaluate",
+    "evaluate_batch",
     "external_id_requirement",
     "extra_permissions",
     "parse_policy",
