@@ -260,11 +260,15 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
     """
     role = intermediate_role(facts)
     trust = trust_of(role)
-    from qsdoctor.policy import condition_problems, external_id_requirement
+    from qsdoctor.policy import condition_problems, external_id_guards, external_id_requirement
 
     stmts = vendor_statements(facts, trust)
     if not stmts:
         raise NotApplicable("the trust policy does not admit the production account (QS102)")
+    # A Deny refusing requests without the External ID enforces it as well (explicit
+    # deny wins); one refusing only a missing ID still accepts any value.
+    guards = external_id_guards(trust, admitted_principal(facts, trust))
+    pinned = [g for g in guards if g.pinned]
     missing: list[StatementRef] = []
     impossible: list[tuple[StatementRef, tuple[str, ...]]] = []
     weak: list[tuple[StatementRef, tuple[str, ...]]] = []
@@ -274,13 +278,25 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
         problems = tuple(dict.fromkeys((*req.problems, *condition_problems(ref))))
         if problems:
             impossible.append((ref, problems))
+        elif pinned and (not req.present or req.weak or not req.enforced):
+            good.append((ref, f"enforced by the Deny in {pinned[0].statement.label}"))
+        elif not req.present and guards:
+            weak.append(
+                (
+                    ref,
+                    (
+                        f"{guards[0].statement.label} refuses a request without an External "
+                        "ID, but any value is accepted",
+                    ),
+                )
+            )
         elif not req.present:
             missing.append(ref)
         elif req.weak or not req.enforced:
             weak.append((ref, req.weak or ("it does not refuse a request without one",)))
         else:
             good.append((ref, req.operator or "a condition"))
-    ev = evidence.statement_refs(stmts)
+    ev = evidence.statement_refs((*stmts, *(g.statement for g in guards)))
     if missing:
         return Outcome.warned(
             f"{missing[0].label} admits the production account without requiring "
@@ -379,7 +395,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
         )
     role = intermediate_role(facts)
     trust = trust_of(role)
-    from qsdoctor.policy import Request, evaluate, external_id_requirement
+    from qsdoctor.policy import Request, evaluate, external_id_guards, external_id_requirement
 
     stmts = vendor_statements(facts, trust)
     if not stmts:
@@ -387,7 +403,9 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
     configured = facts.external_id
     reqs = [(ref, external_id_requirement(ref)) for ref in stmts]
     mine = evidence.external_id("configured External ID", configured)
-    if not any(req.present for _, req in reqs):
+    principal = admitted_principal(facts, trust)
+    guards = external_id_guards(trust, principal)
+    if not any(req.present for _, req in reqs) and not guards:
         return Outcome.warned(
             "the trust requires no External ID, so any value (including the configured one) "
             "is accepted; QS103 covers the exposure",
@@ -396,7 +414,6 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             remediation=FIX_EXTERNAL_ID,
             title="Trust accepts any External ID",
         )
-    principal = admitted_principal(facts, trust)
     result = evaluate(
         Request(
             principal=principal,
@@ -414,9 +431,15 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             mine,
             *evidence.statement_refs(trust_side),
         )
-    matched = [ref for ref, req in reqs if req.present and req.matches(configured.value)]
-    if matched:
-        secrets = [configured.value, *(v for _, req in reqs for v in req.values)]
+    guard_values = [v for g in guards for v in g.values]
+    passes_guards = all(g.admits(configured.value) for g in guards)
+    matched = [
+        ref
+        for ref, req in reqs
+        if (req.present and req.matches(configured.value)) or (not req.present and guards)
+    ]
+    if matched and passes_guards:
+        secrets = [configured.value, *(v for _, req in reqs for v in req.values), *guard_values]
         reasons = evidence.scrub("; ".join(result.reasons) or str(result.decision), secrets)
         return Outcome.failed(
             f"the configured External ID matches {matched[0].label}, but the trust still "
@@ -426,7 +449,9 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             remediation="fix the other conditions of that statement in the trust of {subject} "
             "(see the evidence), or compare with the reference's trust policy",
         )
-    values = [v for _, req in reqs if req.present for v in req.values]
+    values = [v for _, req in reqs if req.present for v in req.values] + [
+        v for g in guards if g.pinned for v in g.values
+    ]
     detail = f"the configured External ID ({configured.describe()}) does not match the trust"
     extra: list[Evidence] = []
     if values:
@@ -440,7 +465,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
         detail,
         mine,
         *extra,
-        *evidence.statement_refs((*stmts, *result.deciding)),
+        *evidence.statement_refs((*stmts, *(g.statement for g in guards), *result.deciding)),
         title="Configured External ID does not match the trust",
     )
 

@@ -10,7 +10,12 @@ from qsdoctor.policy.analysis import condition_problems, condition_requirements
 from qsdoctor.policy.batch import batch_exit_code, evaluate_batch
 from qsdoctor.policy.document import Policy, Statement, parse_policy
 from qsdoctor.policy.evaluate import evaluate
-from qsdoctor.policy.external_id import ExternalIdRequirement, external_id_requirement
+from qsdoctor.policy.external_id import (
+    ExternalIdGuard,
+    ExternalIdRequirement,
+    external_id_guards,
+    external_id_requirement,
+)
 from qsdoctor.policy.matching import action_matches, arn_matches
 from qsdoctor.policy.model import (
     ConditionRequirement,
@@ -29,6 +34,7 @@ __all__ = [
     "ConditionRequirement",
     "Decision",
     "EvaluationResult",
+    "ExternalIdGuard",
     "ExternalIdRequirement",
     "LayerVerdict",
     "Policy",
@@ -46,6 +52,7 @@ __all__ = [
     "condition_requirements",
     "evaluate",
     "evaluate_batch",
+    "external_id_guards",
     "external_id_requirement",
     "extra_permissions",
     "parse_policy",

@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass, field
 
 from qsdoctor.policy.conditions import conditions_hold
-from qsdoctor.policy.document import Condition, condition_from
+from qsdoctor.policy.document import Condition, Policy, condition_from
+from qsdoctor.policy.identities import parse_caller
 from qsdoctor.policy.matching import has_wildcard
 from qsdoctor.policy.model import StatementRef
+from qsdoctor.policy.principals import action_applies, statement_admits
 from qsdoctor.secrets import sts_valid
 
 EXTERNAL_ID_KEY = "sts:externalid"
@@ -174,3 +176,65 @@ def external_id_requirement(stmt: StatementRef) -> ExternalIdRequirement:
         weak=tuple(weak),
         conditions=relevant,
     )
+
+
+#: A value no trust pins: a Deny that refuses it refuses every value it does not list.
+_PROBE_VALUE = "qsdoctor-probe-value-that-no-trust-lists"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalIdGuard:
+    """A Deny statement that refuses hop requests lacking the right External ID.
+
+    `pinned`: it also refuses an External ID it does not list (e.g. `StringNotEquals`
+    on sts:ExternalId), so only the listed values get through; otherwise it only
+    refuses a request without one (e.g. `Null` true). `values` are secrets.
+    """
+
+    statement: StatementRef
+    pinned: bool
+    values: tuple[str, ...] = field(default=(), repr=False)
+    conditions: tuple[Condition, ...] = field(default=(), repr=False, compare=False)
+
+    def admits(self, value: str) -> bool:
+        """Whether this External ID gets past the Deny."""
+        return not conditions_hold(self.conditions, {EXTERNAL_ID_KEY: (value,)})
+
+
+def external_id_guards(
+    trust: Policy,
+    principal: str,
+    *,
+    principal_role_arn: str | None = None,
+    action: str = "sts:AssumeRole",
+) -> tuple[ExternalIdGuard, ...]:
+    """Deny statements of the trust that refuse the principal's request when it carries
+    no External ID: they enforce the External ID as much as an Allow's condition does.
+
+    Only Deny statements whose every condition is on sts:ExternalId count (others
+    depend on more than the External ID).
+
+    NOTE: an explicit Deny overrides any Allow, and negated operators are true for an
+    absent key, so `Deny` + `StringNotEquals` on sts:ExternalId admits only the listed
+    values. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
+    caller = parse_caller(principal, principal_role_arn)
+    out: list[ExternalIdGuard] = []
+    for stmt in trust.statements:
+        if stmt.allow or not action_applies(stmt, action) or not statement_admits(stmt, caller):
+            continue
+        conds = conditions_of(stmt.ref)
+        if not conds or any(c.key_lc != EXTERNAL_ID_KEY for c in conds):
+            continue
+        if not conditions_hold(conds, {}):
+            continue  # a request without an External ID is not refused by it
+        pinned = conditions_hold(conds, {EXTERNAL_ID_KEY: (_PROBE_VALUE,)})
+        out.append(
+            ExternalIdGuard(
+                statement=stmt.ref,
+                pinned=pinned,
+                values=tuple(v for c in conds if c.family == "string" for v in c.values),
+                conditions=conds,
+            )
+        )
+    return tuple(out)
