@@ -394,7 +394,7 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
     """
     role = destination_role(dest)
     trust = trust_of(role)
-    from qsdoctor.policy import Request, evaluate, external_id_requirement
+    from qsdoctor.policy import Request, evaluate, external_id_guards, external_id_requirement
 
     who = hop2_principal(facts)
     refs = admitting(trust, who)
@@ -402,6 +402,8 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
         raise NotApplicable("the trust does not admit the intermediate role (QS202)")
     reqs = [(ref, external_id_requirement(ref)) for ref in refs]
     present = [(ref, req) for ref, req in reqs if req.present]
+    # a Deny refusing requests without the External ID requires it as well
+    guards = external_id_guards(trust, who.session_arn, principal_role_arn=who.role_arn)
     ev = evidence.statement_refs(refs)
     impossible = [(ref, req) for ref, req in present if req.problems]
     if impossible and len(impossible) == len(reqs):
@@ -413,18 +415,20 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
             "of 2-1224 letters, digits and _+=,.@:/-",
         )
     supplied = dest.external_id
-    if not present:
+    if not present and not guards:
         detail = "the trust requires no External ID"
         if supplied is not None:
             detail += "; the supplied one is ignored by STS"
         return Outcome.passed(detail, *ev)
     intermediate_value = facts.external_id.value if facts.external_id else None
-    trust_reuses = intermediate_value is not None and any(
-        req.matches(intermediate_value) for _, req in present
+    trust_reuses = intermediate_value is not None and (
+        any(req.matches(intermediate_value) for _, req in present)
+        or any(g.pinned and g.admits(intermediate_value) for g in guards)
     )
+    requiring = present[0][0] if present else guards[0].statement
     if supplied is None:
         detail = (
-            f"{present[0][0].label} requires an External ID, but none was supplied for this "
+            f"{requiring.label} requires an External ID, but none was supplied for this "
             "destination: hop 2 without one is refused"
         )
         reuse = _reuse_warning(facts, None, trust_reuses)
@@ -467,7 +471,9 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
             )
         return Outcome.passed(detail, mine, *ev)
     matched = [ref for ref, req in present if req.matches(supplied.value)]
-    if matched:
+    if not present and all(g.admits(supplied.value) for g in guards):
+        matched = [r for r, _ in reqs]
+    if matched and all(g.admits(supplied.value) for g in guards):
         reasons = "; ".join(result.reasons) or str(result.decision)
         return Outcome.failed(
             f"the supplied External ID matches {matched[0].label}, but the trust still refuses "
@@ -477,7 +483,9 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
             remediation="fix the other conditions of that statement in the trust of {subject} "
             "(see the evidence)",
         )
-    values = [v for _, req in present for v in req.values]
+    values = [v for _, req in present for v in req.values] + [
+        v for g in guards if g.pinned for v in g.values
+    ]
     detail = f"the supplied External ID ({supplied.describe()}) does not match the trust"
     extra: list[Evidence] = []
     if values:
@@ -489,7 +497,8 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
         extra.append(evidence.external_id("closest External ID in the trust", closest))
         if intermediate_value is not None and closest == intermediate_value:
             detail += "; the trust holds the intermediate role's External ID"
-    return Outcome.failed(detail, mine, *extra, *ev)
+    guard_ev = evidence.statement_refs([g.statement for g in guards])
+    return Outcome.failed(detail, mine, *extra, *ev, *guard_ev)
 
 
 @destination_check(

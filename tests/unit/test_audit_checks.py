@@ -347,7 +347,6 @@ def test_qs202_principal_arn_wildcard_is_not_named() -> None:
     assert "Named" not in out.detail
 
 
-@pytest.mark.xfail(strict=True, reason="audit finding, fixed next")
 def test_qs203_deny_enforced_destination_external_id() -> None:
     trust = doc(stmt({"AWS": INTERMEDIATE}), _deny_unless(DEST_EXT))
     assert run("QS203", facts(), dest(trust)).status is Status.PASS
