@@ -330,6 +330,7 @@ def collect_hops(ctx: CollectContext, destinations: tuple[Destination, ...]) -> 
     config = ctx.config
     blocked = hop1_precondition(ctx)
     if blocked is not None:
+        ctx.announce_hop1(blocked)
         probes: Fetched[NegativeProbes] = (
             Skipped("negative probes are off (--no-negative-probes)")
             if config.live and not config.negative_probes
@@ -352,6 +353,11 @@ def collect_hops(ctx: CollectContext, destinations: tuple[Destination, ...]) -> 
         if config.negative_probes:
             no_id_f = pool.submit(_probe, ctx, caller, token, wrong=False)
             wrong_f = pool.submit(_probe, ctx, caller, token, wrong=True)
+        hop1, creds = hop1_f.result()
+        # The CloudTrail reads need hop 1 only: let them start while the probes and
+        # hop 2 are still running.
+        ctx.announce_hop1(Ok(hop1))
+        if config.negative_probes:
             probes = Ok(
                 NegativeProbes(
                     without_external_id=no_id_f.result(), wrong_external_id=wrong_f.result()
@@ -359,7 +365,6 @@ def collect_hops(ctx: CollectContext, destinations: tuple[Destination, ...]) -> 
             )
         else:
             probes = Skipped("negative probes are off (--no-negative-probes)")
-        hop1, creds = hop1_f.result()
 
     if creds is None or not destinations:
         return HopResult(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -260,6 +260,37 @@ def judge_selectors(answer: Mapping[str, Any]) -> tuple[bool | None, str]:
     return False, "read-only management events only: AssumeRole (a write) is missed"
 
 
+def _list_trails(gateway: AwsGateway, region: str) -> list[Mapping[str, Any]] | AwsCallError:
+    """DescribeTrails in one Region (shadow trails included), or why it failed."""
+    try:
+        answer = gateway.call(
+            "cloudtrail", "describe_trails", region=region, includeShadowTrails=True
+        )
+    except AwsCallFailed as e:
+        return e.error
+    return list(answer.get("trailList", ()))
+
+
+def _is_logging(gateway: AwsGateway, arn: str, home: str) -> bool | None:
+    """GetTrailStatus's IsLogging, or None when the status cannot be read."""
+    try:
+        status = gateway.call("cloudtrail", "get_trail_status", region=home, resource=arn, Name=arn)
+    except AwsCallFailed:
+        return None
+    return bool(status.get("IsLogging"))
+
+
+def _records_assume_role(gateway: AwsGateway, arn: str, home: str) -> tuple[bool | None, str]:
+    """`judge_selectors` on the trail's GetEventSelectors, or why they are unknown."""
+    try:
+        selectors = gateway.call(
+            "cloudtrail", "get_event_selectors", region=home, resource=arn, TrailName=arn
+        )
+    except AwsCallFailed as e:
+        return None, f"selectors not readable ({e.error.code})"
+    return judge_selectors(selectors)
+
+
 def describe_trails(gateway: AwsGateway, regions: Sequence[str]) -> Fetched[tuple[TrailInfo, ...]]:
     """Trails the account sees from `regions` (own, multi-Region shadows, organization trails).
 
@@ -267,39 +298,36 @@ def describe_trails(gateway: AwsGateway, regions: Sequence[str]) -> Fetched[tupl
     that trail's `is_logging` / `records_management_events` unknown instead of failing
     the whole read.
     """
-    found: dict[str, Mapping[str, Any]] = {}
-    errors: list[AwsCallError] = []
-    for region in regions:
-        try:
-            answer = gateway.call(
-                "cloudtrail", "describe_trails", region=region, includeShadowTrails=True
-            )
-        except AwsCallFailed as e:
-            errors.append(e.error)
-            continue
-        for trail in answer.get("trailList", ()):
-            arn = str(trail.get("TrailARN") or trail.get("Name"))
-            found.setdefault(arn, trail)
-    if errors and len(errors) == len(regions):
-        return Unavailable(errors[0])
+    # Every read here is independent of the others but the one listing the trails: run
+    # them at once, on a pool of this function's own (it is a leaf task of the shared one).
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="qsdoctor-trails") as pool:
+        listed = [pool.submit(_list_trails, gateway, region) for region in regions]
+        found: dict[str, Mapping[str, Any]] = {}
+        errors: list[AwsCallError] = []
+        for future in listed:
+            answer = future.result()
+            if isinstance(answer, AwsCallError):
+                errors.append(answer)
+                continue
+            for trail in answer:
+                found.setdefault(str(trail.get("TrailARN") or trail.get("Name")), trail)
+        if errors and len(errors) == len(regions):
+            return Unavailable(errors[0])
+        ordered = sorted(found.items())
+        homes = [str(trail.get("HomeRegion") or regions[0]) for _, trail in ordered]
+        statuses = [
+            pool.submit(_is_logging, gateway, arn, home)
+            for (arn, _), home in zip(ordered, homes, strict=True)
+        ]
+        selectors = [
+            pool.submit(_records_assume_role, gateway, arn, home)
+            for (arn, _), home in zip(ordered, homes, strict=True)
+        ]
     infos: list[TrailInfo] = []
-    for arn, trail in sorted(found.items()):
-        home = str(trail.get("HomeRegion") or regions[0])
-        logging: bool | None
-        try:
-            status = gateway.call(
-                "cloudtrail", "get_trail_status", region=home, resource=arn, Name=arn
-            )
-            logging = bool(status.get("IsLogging"))
-        except AwsCallFailed:
-            logging = None
-        try:
-            selectors = gateway.call(
-                "cloudtrail", "get_event_selectors", region=home, resource=arn, TrailName=arn
-            )
-            records, summary = judge_selectors(selectors)
-        except AwsCallFailed as e:
-            records, summary = None, f"selectors not readable ({e.error.code})"
+    for (arn, trail), home, status_f, selectors_f in zip(
+        ordered, homes, statuses, selectors, strict=True
+    ):
+        records, summary = selectors_f.result()
         infos.append(
             TrailInfo(
                 name=str(trail.get("Name") or arn),
@@ -307,7 +335,7 @@ def describe_trails(gateway: AwsGateway, regions: Sequence[str]) -> Fetched[tupl
                 home_region=home,
                 is_organization_trail=bool(trail.get("IsOrganizationTrail")),
                 is_multi_region=bool(trail.get("IsMultiRegionTrail")),
-                is_logging=logging,
+                is_logging=status_f.result(),
                 records_management_events=records,
                 selector_summary=summary,
                 s3_bucket=trail.get("S3BucketName"),

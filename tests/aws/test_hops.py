@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ import boto3
 import pytest
 
 import qsdoctor.aws.sessions as sessions_module
+import qsdoctor.collect.hops as hops_module
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.aws.gateway import RetryingFactory
 from qsdoctor.collect import collect
@@ -438,3 +440,58 @@ def test_denied_hop1_is_linked_to_the_external_id_mismatch_end_to_end(
     dumped = json.dumps([f.to_dict() for f in findings.values()])
     assert EXT not in dumped
     assert trust_value not in dumped
+
+
+def test_trail_reads_start_before_hop2_ends(
+    gate: AssumeGate,
+    production: str,
+    fast_retrying: RetryingFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hop 2 waits until the CloudTrail collector has started: it must not need hop 2."""
+    gate.rules = list(HAPPY)
+    trail_started = threading.Event()
+    waited: list[bool] = []
+    seen: list[Any] = []
+    real_hop2 = hops_module._hop2
+
+    def hop2(*args: Any, **kwargs: Any) -> Any:
+        waited.append(trail_started.wait(5))
+        return real_hop2(*args, **kwargs)
+
+    def trail(ctx: Any, hop1: Any) -> None:
+        seen.append(hop1)
+        trail_started.set()
+
+    monkeypatch.setattr(hops_module, "_hop2", hop2)
+    monkeypatch.setattr("qsdoctor.collect.trail.collect_trail", trail)
+    facts = run(config(trail=True), fast_retrying)
+    assert waited == [True], "the trail reads waited for hop 2"
+    assert seen == [facts.hop1]
+    assert isinstance(facts.hop1, Ok)
+    assert facts.hop1.value.succeeded
+
+
+@pytest.mark.parametrize("changes", [{"live": False}, {"profile": "acme-admin"}])
+def test_hop1_outcome_is_announced_when_hop1_cannot_run(
+    gate: AssumeGate,
+    account_profile: Callable[..., str],
+    fast_retrying: RetryingFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    changes: dict[str, Any],
+) -> None:
+    account_profile(INTERMEDIATE, "acme-admin")
+    account_profile(PRODUCTION, "qs-support")
+    announced: list[Any] = []
+    real = hops_module.collect_hops
+
+    def hops(ctx: Any, dests: Any) -> Any:
+        result = real(ctx, dests)
+        announced.append(ctx.hop1_outcome.result(timeout=0) if ctx.hop1_outcome.done() else None)
+        return result
+
+    monkeypatch.setattr(hops_module, "collect_hops", hops)
+    facts = run(config(**changes), fast_retrying)
+    assert isinstance(facts.hop1, Skipped)
+    assert announced == [facts.hop1]
+    assert gate.calls == []

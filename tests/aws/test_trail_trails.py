@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 
-from qsdoctor.aws.gateway import AwsGateway, RetryingFactory
+from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway, RetryingFactory
 from qsdoctor.aws.sessions import new_session
 from qsdoctor.collect.trail import describe_trails, judge_selectors
-from qsdoctor.models import Ok, Unavailable
+from qsdoctor.models import AwsCallError, Ok, Unavailable
 from tests.aws.conftest import INTERMEDIATE, account_session, answer_with_error
 
 BASIC_ALL = {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}
@@ -168,36 +169,115 @@ def test_describe_trails_denied_everywhere_is_unavailable(
     assert found.error.operation == "cloudtrail:DescribeTrails"
 
 
-def test_unreadable_status_leaves_logging_unknown(fast_retrying: RetryingFactory) -> None:
-    gw = _gateway(fast_retrying)
-    from botocore.stub import Stubber
+ORG_ARN = "arn:aws:cloudtrail:us-east-1:999999999999:trail/org"
+ORG_TRAIL = {
+    "Name": "org",
+    "TrailARN": ORG_ARN,
+    "HomeRegion": "us-east-1",
+    "IsOrganizationTrail": True,
+    "IsMultiRegionTrail": True,
+}
 
-    stubber = Stubber(gw.client("cloudtrail", "us-east-1"))
-    arn = "arn:aws:cloudtrail:us-east-1:999999999999:trail/org"
-    stubber.add_response(
-        "describe_trails",
+
+class _AnsweringGateway:
+    """Answers each CloudTrail operation by name (in any order, from any thread).
+
+    An answer is a dict, an AWS error code to fail with, or a callable run first
+    (to observe concurrency) that returns one of those.
+    """
+
+    label = "acme-audit"
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str | None]] = []
+        self._lock = threading.Lock()
+
+    def call(self, service: str, method: str, *, region: str | None = None, **_: Any) -> Any:
+        with self._lock:
+            self.calls.append((method, region))
+        answer = self.answers[method]
+        if callable(answer):
+            answer = answer()
+        if isinstance(answer, str):
+            raise AwsCallFailed(
+                AwsCallError(operation=f"{service}:{method}", code=answer, message="denied")
+            )
+        return answer
+
+
+def test_unreadable_status_leaves_logging_unknown() -> None:
+    gw = _AnsweringGateway(
         {
-            "trailList": [
-                {
-                    "Name": "org",
-                    "TrailARN": arn,
-                    "HomeRegion": "us-east-1",
-                    "IsOrganizationTrail": True,
-                    "IsMultiRegionTrail": True,
-                }
-            ]
-        },
-        {"includeShadowTrails": True},
+            "describe_trails": {"trailList": [ORG_TRAIL]},
+            "get_trail_status": "AccessDeniedException",
+            "get_event_selectors": BASIC_ALL,
+        }
     )
-    stubber.add_client_error(
-        "get_trail_status", service_error_code="AccessDeniedException", http_status_code=400
-    )
-    stubber.add_response("get_event_selectors", BASIC_ALL, {"TrailName": arn})
-    stubber.activate()
-    found = describe_trails(gw, ("us-east-1",))
+    found = describe_trails(gw, ("us-east-1",))  # type: ignore[arg-type]
     assert isinstance(found, Ok)
     [info] = found.value
     assert info.is_organization_trail
     assert info.is_logging is None
     assert info.records_management_events is True
-    stubber.assert_no_pending_responses()
+    assert sorted(gw.calls) == [
+        ("describe_trails", "us-east-1"),
+        ("get_event_selectors", "us-east-1"),
+        ("get_trail_status", "us-east-1"),
+    ]
+
+
+def test_unreadable_selectors_leave_recording_unknown() -> None:
+    gw = _AnsweringGateway(
+        {
+            "describe_trails": {"trailList": [ORG_TRAIL]},
+            "get_trail_status": {"IsLogging": True},
+            "get_event_selectors": "AccessDeniedException",
+        }
+    )
+    found = describe_trails(gw, ("us-east-1",))  # type: ignore[arg-type]
+    assert isinstance(found, Ok)
+    [info] = found.value
+    assert info.is_logging is True
+    assert info.records_management_events is None
+    assert info.selector_summary == "selectors not readable (AccessDeniedException)"
+
+
+def test_status_and_selectors_are_read_at_the_same_time() -> None:
+    """Each read waits for the other to start: read one after the other, both time out."""
+    both = threading.Barrier(2, timeout=5)
+
+    def meet(answer: dict[str, Any]) -> Any:
+        def wait() -> dict[str, Any]:
+            both.wait()
+            return answer
+
+        return wait
+
+    gw = _AnsweringGateway(
+        {
+            "describe_trails": {"trailList": [ORG_TRAIL]},
+            "get_trail_status": meet({"IsLogging": False}),
+            "get_event_selectors": meet(BASIC_ALL),
+        }
+    )
+    found = describe_trails(gw, ("us-east-1",))  # type: ignore[arg-type]
+    assert isinstance(found, Ok)
+    [info] = found.value
+    assert info.is_logging is False
+    assert info.records_management_events is True
+
+
+def test_trails_seen_from_several_regions_are_listed_once() -> None:
+    gw = _AnsweringGateway(
+        {
+            "describe_trails": {"trailList": [ORG_TRAIL]},
+            "get_trail_status": {"IsLogging": True},
+            "get_event_selectors": BASIC_ALL,
+        }
+    )
+    found = describe_trails(gw, ("eu-west-1", "us-east-1"))  # type: ignore[arg-type]
+    assert isinstance(found, Ok)
+    assert [t.arn for t in found.value] == [ORG_ARN]
+    assert sorted(r for m, r in gw.calls if m == "describe_trails") == ["eu-west-1", "us-east-1"]
+    assert [r for m, r in gw.calls if m == "get_trail_status"] == ["us-east-1"]
