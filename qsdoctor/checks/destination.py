@@ -164,7 +164,8 @@ def destination_role_exists(facts: Facts, dest: Destination) -> Outcome:
 
 def _condition_names(ref: StatementRef, who: Hop2Principal) -> bool | None:
     """Whether an aws:PrincipalArn condition narrows the statement to the intermediate
-    role (True), to other principals only (False), or is absent/undecidable (None)."""
+    role (True), to other principals only (False), or is absent, undecidable or a
+    wildcard pattern that admits more roles than the intermediate one (None)."""
     from qsdoctor.policy import arn_matches, condition_requirements
 
     values: list[str] = []
@@ -176,7 +177,23 @@ def _condition_names(ref: StatementRef, who: Hop2Principal) -> bool | None:
         values.extend(req.values)
     if not values:
         return None
-    return any(arn_matches(v, who.role_arn) for v in values)
+    if any(_names_role(v, who) for v in values):
+        return True
+    return None if any(arn_matches(v, who.role_arn) for v in values) else False
+
+
+def _names_role(pattern: str, who: Hop2Principal) -> bool:
+    """Whether the pattern matches the intermediate role and, within its account, no
+    other role: the role part (`role/<path/>Name`) has no wildcard."""
+    from qsdoctor.policy import arn_matches
+
+    parts = pattern.split(":", 5)
+    return (
+        len(parts) == 6
+        and "*" not in parts[5]
+        and "?" not in parts[5]
+        and arn_matches(pattern, who.role_arn)
+    )
 
 
 def _describe(entry: PrincipalEntry) -> str:

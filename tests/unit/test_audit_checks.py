@@ -332,7 +332,6 @@ def test_qs202_intermediate_role_with_path() -> None:
     assert run("QS202", f, dest(unpathed)).status is Status.FAIL
 
 
-@pytest.mark.xfail(strict=True, reason="audit finding, fixed next")
 def test_qs202_principal_arn_wildcard_is_not_named() -> None:
     # StringLike "arn:aws:iam::INTER:role/*" admits every role of the intermediate
     # account: that is "All" in effect, not "Named".
@@ -345,6 +344,15 @@ def test_qs202_principal_arn_wildcard_is_not_named() -> None:
     out = run("QS202", facts(), dest(like_all))
     assert out.status is Status.WARN, out.detail
     assert "Named" not in out.detail
+    # a wildcard only in the account field, under the intermediate account's principal,
+    # still admits only the intermediate role: Named
+    any_account = doc(
+        stmt(
+            {"AWS": f"arn:aws:iam::{INTER}:root"},
+            {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{ROLE_NAME}"}},
+        )
+    )
+    assert run("QS202", facts(), dest(any_account)).status is Status.PASS
 
 
 def test_qs203_deny_enforced_destination_external_id() -> None:
