@@ -16,7 +16,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +50,8 @@ Prompt = Callable[[str], str]
 """Asks the user for a hidden value: (prompt text) -> value."""
 Warn = Callable[[str], None]
 """Prints a warning on stderr."""
+KnownProfiles = Callable[[], Collection[str]]
+"""The AWS profiles configured (config and credentials files), as botocore reads them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -546,6 +548,46 @@ def _destination_specs(
     return tuple(specs.values())
 
 
+def _check_profiles(
+    inputs: CheckInputs, environ: Mapping[str, str], known_profiles: KnownProfiles | None
+) -> None:
+    """Every profile option names a configured profile ("default" may be implicit)."""
+    given = [
+        (name, value)
+        for name, value in (
+            ("--profile", inputs.profile),
+            ("--intermediate-profile", inputs.intermediate_profile),
+            ("--destination-profile", inputs.destination_profile),
+            ("--trail-bucket-profile", inputs.trail_bucket_profile),
+        )
+        if value is not None
+    ]
+    for name, value in given:
+        if not value.strip():
+            raise UsageError(f"{name} is empty", f"give a profile name or leave out {name}")
+    wanted = [(n, v) for n, v in given if v != "default"]
+    if known_profiles is None or not wanted:
+        return
+    try:
+        known = set(known_profiles())
+    except QsdoctorError:
+        raise
+    except Exception as e:  # an unparsable config file is the user's input too
+        raise UsageError(
+            f"cannot read the AWS profiles: {type(e).__name__}: {e}",
+            "fix the AWS config file ($AWS_CONFIG_FILE, default ~/.aws/config)",
+        ) from None
+    for name, value in wanted:
+        if value not in known:
+            by_env = name == "--profile" and environ.get("AWS_PROFILE") == value
+            where = "$AWS_PROFILE" if by_env else name
+            raise UsageError(
+                f"AWS profile {value!r} ({where}) is not configured",
+                "list profiles with `aws configure list-profiles`; they are read from "
+                "$AWS_CONFIG_FILE and $AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/)",
+            )
+
+
 def build_check_config(
     inputs: CheckInputs,
     *,
@@ -553,9 +595,14 @@ def build_check_config(
     read_secret: ReadSecret | None = None,
     prompt: Prompt | None = None,
     warn: Warn | None = None,
+    known_profiles: KnownProfiles | None = None,
 ) -> CheckConfig:
     """Validate every input and build the run's config. No AWS call happens before the
-    last step, which reads External IDs from Secrets Manager when asked to."""
+    last step, which reads External IDs from Secrets Manager when asked to.
+
+    With `known_profiles`, a profile option naming a profile that is not configured is
+    bad input (exit 2), caught here rather than as an unreadable fact later.
+    """
     intermediate: RoleArn = parse_role_arn(inputs.intermediate_arn, what="--intermediate-arn")
     vendor = validate_account_id(inputs.vendor_account_id, what="--vendor-account-id")
     entries = tuple(DestinationEntry(arn=a) for a in inputs.destination_arns)
@@ -576,14 +623,7 @@ def build_check_config(
             "--trail-bucket-profile needs --trail-bucket",
             "add --trail-bucket s3://BUCKET/PREFIX, or drop --trail-bucket-profile",
         )
-    for name, value in (
-        ("--profile", inputs.profile),
-        ("--intermediate-profile", inputs.intermediate_profile),
-        ("--destination-profile", inputs.destination_profile),
-        ("--trail-bucket-profile", inputs.trail_bucket_profile),
-    ):
-        if value is not None and not value.strip():
-            raise UsageError(f"{name} is empty", f"give a profile name or leave out {name}")
+    _check_profiles(inputs, environ, known_profiles)
     for src in (inputs.external_id, inputs.destination_external_id):
         if src.secret_arn is not None:
             validate_secret_arn(src.secret_arn, src.option)

@@ -111,6 +111,12 @@ def _boto3_session(**kwargs: Any) -> boto3.Session:
     return session
 
 
+def configured_profiles() -> list[str]:
+    """The profile names of the AWS config and credentials files, as botocore reads them
+    (honouring AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE). Reads no credentials."""
+    return list(botocore.session.Session().available_profiles)
+
+
 def partition_of_region(region: str) -> str:
     """The partition a region belongs to ("aws", "aws-cn", "aws-us-gov"), per botocore."""
     return _boto3_session(region_name=region).get_partition_for_region(region)

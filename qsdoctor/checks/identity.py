@@ -24,7 +24,7 @@ def caller_identity(facts: Facts) -> Outcome:
     hops and should be a principal in the production account 684035162433), and
     read-only credentials for the intermediate and destination accounts
     (`--intermediate-profile`, `--destination-profile`). Expired SSO sessions and
-    missing profiles show up here first, before they make every other check fail.
+    profiles without usable credentials show up here first, before they fail every other check.
     """
     resolved: list[str] = []
     problems: list[str] = []

@@ -26,6 +26,7 @@ from qsdoctor.cli.common import (
     RegionOpt,
     VerboseOpt,
     app,
+    build_config,
     exit_on_error,
     stderr_console,
     use_color,
@@ -344,8 +345,6 @@ def _check_writable(path: Path | None) -> None:
 
 
 def _config(inputs: CheckInputs) -> CheckConfig:
-    from qsdoctor.inputs import build_check_config
-
     def read_secret(arn: str, profile: str | None, region: str | None) -> str:
         from qsdoctor.aws.secrets_source import read_secret_external_id
 
@@ -357,14 +356,7 @@ def _config(inputs: CheckInputs) -> CheckConfig:
         # getpass writes to the terminal (or stderr), never to stdout, and does not echo.
         return getpass.getpass(f"{text}: ", stream=sys.stderr)
 
-    err = stderr_console()
-    return build_check_config(
-        inputs,
-        environ=os.environ,
-        read_secret=read_secret,
-        prompt=prompt,
-        warn=lambda line: err.print(line, markup=False, soft_wrap=True),
-    )
+    return build_config(inputs, read_secret=read_secret, prompt=prompt)
 
 
 def _live(

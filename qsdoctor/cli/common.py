@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from qsdoctor import __version__
 from qsdoctor.errors import QsdoctorError
 from qsdoctor.render import OutputFormat
 
+if TYPE_CHECKING:
+    from qsdoctor.config import CheckConfig
+    from qsdoctor.inputs import CheckInputs, Prompt, ReadSecret
+
 __all__ = [
     "OutputFormat",
     "OutputOpt",
@@ -23,6 +27,7 @@ __all__ = [
     "RegionOpt",
     "VerboseOpt",
     "app",
+    "build_config",
     "exit_on_error",
     "stderr_console",
     "use_color",
@@ -94,6 +99,32 @@ def exit_on_error(verbose: int = 0) -> Iterator[None]:
             line += f" — {e.hint}"
         stderr_console().print(escape(line), soft_wrap=True)
         raise typer.Exit(e.exit_code) from None
+
+
+def build_config(
+    inputs: CheckInputs, *, read_secret: ReadSecret | None = None, prompt: Prompt | None = None
+) -> CheckConfig:
+    """Validate a command's inputs against this process's environment and AWS profiles.
+
+    Warnings go to stderr; a profile option naming an unconfigured profile is bad input.
+    """
+    from qsdoctor.inputs import build_check_config
+
+    err = stderr_console()
+    return build_check_config(
+        inputs,
+        environ=os.environ,
+        read_secret=read_secret,
+        prompt=prompt,
+        warn=lambda line: err.print(line, markup=False, soft_wrap=True),
+        known_profiles=_configured_profiles,
+    )
+
+
+def _configured_profiles() -> list[str]:
+    from qsdoctor.aws.sessions import configured_profiles
+
+    return configured_profiles()
 
 
 def version_callback(value: bool) -> None:

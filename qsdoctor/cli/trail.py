@@ -10,7 +10,6 @@ the collectors are imported in the command body so `qsdoctor --help` stays light
 from __future__ import annotations
 
 import enum
-import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -22,6 +21,7 @@ from qsdoctor.cli.common import (
     RegionOpt,
     VerboseOpt,
     app,
+    build_config,
     exit_on_error,
     stderr_console,
     use_color,
@@ -101,7 +101,7 @@ def trail(  # noqa: PLR0917  (one parameter per command-line option)
     from qsdoctor.checks.registry import run_checks
     from qsdoctor.collect import collect
     from qsdoctor.engine import build_report, facts_context
-    from qsdoctor.inputs import CheckInputs, build_check_config
+    from qsdoctor.inputs import CheckInputs
 
     with exit_on_error(verbose):
         inputs = CheckInputs(
@@ -117,14 +117,9 @@ def trail(  # noqa: PLR0917  (one parameter per command-line option)
             trail_bucket=trail_bucket,
             trail_bucket_profile=trail_bucket_profile,
         )
-        err = stderr_console()
-        config = build_check_config(
-            inputs,
-            environ=os.environ,
-            warn=lambda line: err.print(line, markup=False, soft_wrap=True),
-        )
+        config = build_config(inputs)
         if verbose:
-            err.print("qsdoctor: reading CloudTrail…", markup=False)
+            stderr_console().print("qsdoctor: reading CloudTrail…", markup=False)
         try:
             facts = collect(config)
             findings = run_checks(facts, select=TRAIL_CHECKS, raise_errors=verbose >= 2)

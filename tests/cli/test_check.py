@@ -289,7 +289,10 @@ def fake_collect(monkeypatch: pytest.MonkeyPatch) -> list[CheckConfig]:
     return seen
 
 
-def test_options_reach_the_collector(tmp_path: Path, fake_collect: list[CheckConfig]) -> None:
+def test_options_reach_the_collector(
+    tmp_path: Path, fake_collect: list[CheckConfig], aws_profiles: Callable[..., None]
+) -> None:
+    aws_profiles("qs-support", "acme-audit")
     dests = tmp_path / "dests.csv"
     dests.write_text(f"arn,external_id_env\n{DEST},ACME_DEST\n")
     result = run(
@@ -321,6 +324,77 @@ def test_options_reach_the_collector(tmp_path: Path, fake_collect: list[CheckCon
     assert config.source_identity == "jdoe"
     assert config.session_tags == (("Team", "support"),)
     assert config.since.days == 7
+
+
+# --- profiles: an unconfigured one is bad input (exit 2), before any AWS call -----------
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--profile", "--intermediate-profile", "--destination-profile", "--trail-bucket-profile"],
+)
+def test_an_unconfigured_profile_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_collect: list[CheckConfig],
+    aws_profiles: Callable[..., None],
+    option: str,
+) -> None:
+    aws_profiles("qs-support")
+    aws_profiles("acme-audit", credentials=True)
+    read: list[str] = []
+
+    def read_secret(arn: str, *_: object, **__: object) -> str:
+        read.append(arn)
+        return DEST_SECRET
+
+    monkeypatch.setattr("qsdoctor.aws.secrets_source.read_secret_external_id", read_secret)
+    secret = "arn:aws:secretsmanager:eu-west-1:684035162433:secret:acme-external-id-AbCdEf"
+    bucket = ["--trail-bucket", "s3://org-logs"] if option == "--trail-bucket-profile" else []
+    result = run(
+        "--intermediate-arn", INTERMEDIATE, "--destination-arn", DEST, *bucket,
+        "--external-id-secret", secret, option, "qs-suport", "-o", "json",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"AWS profile 'qs-suport' ({option}) is not configured" in result.stderr
+    assert (fake_collect, read) == ([], [])  # no collection, no Secrets Manager read
+
+
+def test_configured_profiles_come_from_both_files_and_default_may_be_implicit(
+    fake_collect: list[CheckConfig], aws_profiles: Callable[..., None]
+) -> None:
+    aws_profiles("qs-support")
+    aws_profiles("acme-audit", credentials=True)
+    result = run(
+        "--intermediate-arn", INTERMEDIATE, "--profile", "qs-support",
+        "--intermediate-profile", "acme-audit", "--destination-profile", "default",
+        "-o", "json",
+    )  # fmt: skip
+    assert result.exit_code in (0, 1, 3), result.stderr
+    assert result.stderr == ""
+    assert [c.destination_profile for c in fake_collect] == ["default"]
+
+
+def test_an_unconfigured_aws_profile_variable_is_named_as_such(
+    fake_collect: list[CheckConfig],
+) -> None:
+    result = run("--intermediate-arn", INTERMEDIATE, env={"AWS_PROFILE": "gone"})
+    assert result.exit_code == 2
+    assert "AWS profile 'gone' ($AWS_PROFILE) is not configured" in result.stderr
+    assert fake_collect == []
+
+
+def test_an_unreadable_aws_config_file_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_collect: list[CheckConfig]
+) -> None:
+    broken = tmp_path / "broken-config"
+    broken.write_text("[profile qs-support\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(broken))
+    result = run("--intermediate-arn", INTERMEDIATE, "--profile", "qs-support")
+    assert result.exit_code == 2
+    assert "cannot read the AWS profiles" in result.stderr
+    assert fake_collect == []
 
 
 def test_external_id_on_the_command_line_warns_on_stderr(fake_collect: list[CheckConfig]) -> None:
@@ -425,8 +499,11 @@ def test_prompted_external_id_is_read_from_the_terminal_not_stdout(
 
 
 def test_external_id_from_secrets_manager(
-    monkeypatch: pytest.MonkeyPatch, fake_collect: list[CheckConfig]
+    monkeypatch: pytest.MonkeyPatch,
+    fake_collect: list[CheckConfig],
+    aws_profiles: Callable[..., None],
 ) -> None:
+    aws_profiles("qs-support")
     arn = "arn:aws:secretsmanager:eu-west-1:684035162433:secret:acme-external-id-AbCdEf"
     calls: list[tuple[str, str | None, str | None]] = []
 

@@ -9,6 +9,7 @@ of a success as in assumerole-success-cross-account-role-owner-copy.awsdoc.json)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -208,13 +209,28 @@ def test_bad_input_is_one_line_on_stderr_and_exit_two(
     assert phrase in result.stderr
 
 
+@pytest.mark.parametrize("option", ["--profile", "--intermediate-profile"])
+def test_an_unconfigured_profile_exits_two_before_reading_cloudtrail(
+    collected: dict[str, Any], aws_profiles: Callable[..., None], option: str
+) -> None:
+    aws_profiles("qs-support", "acme-audit")
+    result = invoke(option, "acme-audti")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"AWS profile 'acme-audti' ({option}) is not configured" in result.stderr
+    assert "config" not in collected  # collection never started
+
+
 def test_bad_arn_exits_two(collected: dict[str, Any]) -> None:
     result = runner.invoke(app, ["trail", "--intermediate-arn", "not-an-arn"])
     assert result.exit_code == 2
     assert "not an ARN" in result.stderr
 
 
-def test_trail_bucket_reaches_the_config(collected: dict[str, Any]) -> None:
+def test_trail_bucket_reaches_the_config(
+    collected: dict[str, Any], aws_profiles: Callable[..., None]
+) -> None:
+    aws_profiles("arch")
     collected["trail"] = trail_facts(Skipped("x"))
     result = invoke("--trail-bucket", "s3://org-logs/trail/", "--trail-bucket-profile", "arch")
     assert result.exit_code == 0, result.output

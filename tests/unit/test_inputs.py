@@ -494,3 +494,68 @@ def test_secret_manager_is_read_only_after_everything_else_validated() -> None:
     assert reads == []
     build_check_config(dataclasses.replace(inputs, since="1d"), environ={}, read_secret=read_secret)
     assert len(reads) == 1
+
+
+# --- profiles ---------------------------------------------------------------------------
+
+
+def _with_profiles(known: list[str], asked: list[int], **kw: object) -> object:
+    def known_profiles() -> list[str]:
+        asked.append(1)
+        return known
+
+    inputs = dataclasses.replace(CheckInputs(intermediate_arn=INTERMEDIATE), **kw)  # type: ignore[arg-type]
+    return build_check_config(inputs, environ={}, known_profiles=known_profiles)
+
+
+def test_profiles_are_looked_up_only_when_one_is_named() -> None:
+    asked: list[int] = []
+    _with_profiles([], asked)
+    _with_profiles([], asked, profile="default")  # the default chain needs no section
+    assert asked == []
+    _with_profiles(["qs"], asked, profile="qs")
+    assert asked == [1]
+
+
+@pytest.mark.parametrize(
+    ("field", "option"),
+    [
+        ("profile", "--profile"),
+        ("intermediate_profile", "--intermediate-profile"),
+        ("destination_profile", "--destination-profile"),
+    ],
+)
+def test_an_unconfigured_profile_is_a_usage_error(field: str, option: str) -> None:
+    err = usage_error(_with_profiles, ["qs", "acme"], [], **{field: "qs-prod"})
+    assert err.message == f"AWS profile 'qs-prod' ({option}) is not configured"
+    assert err.hint is not None
+    assert "aws configure list-profiles" in err.hint
+
+
+def test_profiles_are_checked_before_secrets_manager_is_read() -> None:
+    calls: list[str] = []
+
+    def read_secret(a: str, profile: str | None, region: str | None) -> str:
+        calls.append(a)
+        return SECRET
+
+    arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:qs-AbCdEf"
+    inputs = CheckInputs(
+        intermediate_arn=INTERMEDIATE,
+        profile="missing",
+        external_id=ExternalIdSource(env_var="X", secret_arn=arn),
+    )
+    with pytest.raises(UsageError, match="'missing'"):
+        build_check_config(
+            inputs, environ={}, read_secret=read_secret, known_profiles=lambda: ["qs"]
+        )
+    assert calls == []
+
+
+def test_a_profile_loader_failure_is_a_usage_error() -> None:
+    def broken() -> list[str]:
+        raise ValueError("Unable to parse config file")
+
+    inputs = CheckInputs(intermediate_arn=INTERMEDIATE, profile="qs")
+    err = usage_error(build_check_config, inputs, environ={}, known_profiles=broken)
+    assert "cannot read the AWS profiles" in err.message
