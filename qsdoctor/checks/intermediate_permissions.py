@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING
 
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.checks import evidence
-from qsdoctor.checks.intermediate import intermediate_role, permission_policies, session_arn
+from qsdoctor.checks.intermediate import (
+    intermediate_role,
+    permission_policies,
+    session_arn,
+    trust_of,
+)
 from qsdoctor.checks.registry import check, destination_check, need
 from qsdoctor.errors import UsageError
-from qsdoctor.facts import Destination, Facts
-from qsdoctor.models import Evidence, Outcome
+from qsdoctor.facts import Destination, Facts, RoleFacts
+from qsdoctor.models import Evidence, Ok, Outcome
 
 if TYPE_CHECKING:
-    from qsdoctor.policy import EvaluationResult, LayerVerdict, ScopeClassification
+    from qsdoctor.policy import EvaluationResult, LayerVerdict, ScopeClassification, StatementRef
 
 #: The permission reads behind the role's identity policies and boundary.
 PERMISSION_READS = (
@@ -97,6 +102,14 @@ def intermediate_assume_permission(facts: Facts, dest: Destination) -> Outcome:
         return Outcome.passed(
             f"{role.name} may assume {dest.arn} ({where})", *evidence.statement_refs(allow)
         )
+    direct = _same_account_grant(facts, dest, result)
+    if direct:
+        return Outcome.passed(
+            f"{role.name} may assume {dest.arn}: both are in account {role.account_id} and "
+            f"the destination's trust names the role ({direct[0].label}), so no identity "
+            "policy Allow is needed",
+            *evidence.statement_refs(direct),
+        )
     if result.decision is Decision.EXPLICIT_DENY:
         deny = result.deciding
         return Outcome.failed(
@@ -126,6 +139,33 @@ def intermediate_assume_permission(facts: Facts, dest: Destination) -> Outcome:
         evidence.note(note),
         *(evidence.named_policy(p) for p in perms.identity_policies),
     )
+
+
+def _same_account_grant(
+    facts: Facts, dest: Destination, result: EvaluationResult
+) -> tuple[StatementRef, ...]:
+    """The destination trust statements that name the intermediate role, when the
+    destination is in the intermediate account and only the missing identity Allow
+    denies: within one account such a trust is enough on its own (its conditions are
+    QS202/QS203's). Empty otherwise.
+
+    NOTE: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
+    from qsdoctor.policy import Decision, naming_statements
+
+    role = intermediate_role(facts)
+    if result.decision is not Decision.IMPLICIT_DENY:
+        return ()
+    if any(lv.decision is not Decision.ALLOWED for lv in result.layers if lv.layer != "identity"):
+        return ()  # e.g. the permissions boundary also limits a grant to the role ARN
+    match dest.role:
+        case Ok(RoleFacts() as target) if target.account_id == role.account_id:
+            return naming_statements(
+                trust_of(target),
+                session_arn(role, facts.partition),
+                principal_role_arn=role.arn,
+            )
+    return ()
 
 
 def _fits(scope: ScopeClassification, dest_arn: str) -> bool:

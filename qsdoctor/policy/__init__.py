@@ -27,7 +27,11 @@ from qsdoctor.policy.model import (
     ScopeClassification,
     StatementRef,
 )
-from qsdoctor.policy.principals import admitting_statements, principal_entries
+from qsdoctor.policy.principals import (
+    admitting_statements,
+    naming_statements,
+    principal_entries,
+)
 from qsdoctor.policy.scope import classify_assume_scope, extra_permissions
 
 __all__ = [
@@ -55,6 +59,7 @@ __all__ = [
     "external_id_guards",
     "external_id_requirement",
     "extra_permissions",
+    "naming_statements",
     "parse_policy",
     "principal_entries",
 ]

@@ -139,3 +139,25 @@ def admitting_statements(
         for stmt in trust.statements
         if stmt.allow and action_applies(stmt, action) and statement_admits(stmt, caller)
     )
+
+
+def naming_statements(
+    trust: Policy,
+    principal: str,
+    *,
+    principal_role_arn: str | None = None,
+    action: str = "sts:AssumeRole",
+) -> tuple[StatementRef, ...]:
+    """Allow statements that admit the principal by naming it (not only through its
+    account), conditions aside.
+
+    NOTE: in the caller's own account such a trust needs no identity Allow; an
+    account principal does.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
+    caller = parse_caller(principal, principal_role_arn)
+    return tuple(
+        stmt.ref
+        for stmt in trust.statements
+        if stmt.allow and action_applies(stmt, action) and names_caller_directly(stmt, caller)
+    )

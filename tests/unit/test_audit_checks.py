@@ -59,7 +59,12 @@ def scope(resource: str) -> dict[str, Any]:
 REFERENCE_TRUST = doc(stmt(ROOT, {"StringEquals": {"sts:ExternalId": EXT}}))
 
 
-def role(arn: str, trust: dict[str, Any], identity: tuple[dict[str, Any], ...] = ()) -> RoleFacts:
+def role(
+    arn: str,
+    trust: dict[str, Any],
+    identity: tuple[dict[str, Any], ...] = (),
+    boundary: dict[str, Any] | None = None,
+) -> RoleFacts:
     name = arn.rsplit("/", 1)[1]
     path = arn.split(":role", 1)[1][: -len(name)]
     return RoleFacts(
@@ -77,7 +82,9 @@ def role(arn: str, trust: dict[str, Any], identity: tuple[dict[str, Any], ...] =
                     for i, d in enumerate(identity)
                 ),
                 attached=(),
-                boundary=None,
+                boundary=NamedPolicy(name="Boundary", kind="boundary", document=boundary)
+                if boundary
+                else None,
             )
         ),
     )
@@ -90,6 +97,7 @@ def facts(
     destinations: tuple[Destination, ...] = (),
     external_id: str | None = EXT,
     intermediate_arn: str = INTERMEDIATE,
+    boundary: dict[str, Any] | None = None,
     **changes: Any,
 ) -> Facts:
     base = Facts(
@@ -111,7 +119,7 @@ def facts(
             ),
         ),
         external_id=ExternalId(external_id, source="test") if external_id else None,
-        intermediate_role=Ok(role(intermediate_arn, trust, identity)),
+        intermediate_role=Ok(role(intermediate_arn, trust, identity, boundary)),
         destinations=destinations,
     )
     return replace(base, **changes)
@@ -370,13 +378,17 @@ def test_qs203_deny_enforced_destination_external_id() -> None:
 # one that names only the account needs the identity Allow too.
 
 
-@pytest.mark.xfail(strict=True, reason="audit finding, fixed next")
 def test_qs106_same_account_named_trust_needs_no_identity_allow() -> None:
     named = dest(doc(stmt({"AWS": INTERMEDIATE})), arn=SAME_ACCOUNT_DEST)
     no_assume = (scope(f"arn:aws:iam::{DEST_ACCT}:role/Elsewhere"),)
     f = facts(identity=no_assume, destinations=(named,))
     out = run("QS106", f, named)
     assert out.status is Status.PASS, out.detail
+    # a permissions boundary still limits a grant to the role ARN (only a grant to the
+    # exact session ARN escapes it): access_policies_boundaries, evaluation-logic
+    s3_only = doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    fb = facts(identity=no_assume, destinations=(named,), boundary=s3_only)
+    assert run("QS106", fb, named).status is Status.FAIL
     # an account-principal trust still needs the identity Allow
     all_ = dest(doc(stmt({"AWS": f"arn:aws:iam::{INTER}:root"})), arn=SAME_ACCOUNT_DEST)
     f2 = facts(identity=no_assume, destinations=(all_,))
