@@ -211,11 +211,9 @@ def delay_note(trail: TrailFacts, attempts: Iterable[AssumeAttempt]) -> str | No
             continue
         if until - at < DELAY_MARGIN:
             return (
-                f"the live hop at {_short(attempt.attempted_at)} is within "
-                f"{int(DELAY_MARGIN.total_seconds() // 60)} min of the window's end: CloudTrail "
-                f"delivers about {int(DELIVERY_DELAY.total_seconds() // 60)} min after a call "
-                "(no guarantee), so its record may not be here yet: a clean trail right "
-                "after a live hop proves nothing; rerun in a few minutes"
+                f"the live hop at {_short(attempt.attempted_at)} may not be delivered yet "
+                f"(CloudTrail takes about {int(DELIVERY_DELAY.total_seconds() // 60)} min, "
+                "no guarantee): a clean trail this soon proves nothing; rerun in a few minutes"
             )
     return None
 
@@ -232,70 +230,139 @@ def _scope(lookup: TrailLookup, trail: TrailFacts, account_label: str) -> str:
     return f"{account_label}'s trail, {window_label(trail)}, {regions}"
 
 
+def scope_evidence(scope: str) -> Evidence:
+    """Which trail, window and Regions a verdict was read from."""
+    return Evidence(kind="trail-scope", summary=f"read from the {scope}", data={"scope": scope})
+
+
 def _notes_evidence(notes: Sequence[str]) -> tuple[Evidence, ...]:
     return tuple(ev.note(n) for n in notes)
+
+
+def presented_summary(failures: Sequence[TrailEvent], configured: str | None) -> str | None:
+    """Which External ID the failed calls presented, by fingerprint: the one-line cause."""
+    fps = Counter(e.external_id_fingerprint for e in failures)
+    recorded = {fp: n for fp, n in fps.items() if fp is not None}
+    if not recorded:
+        return None
+    if len(fps) == 1:
+        [fp] = recorded
+        if configured is None:
+            return f"all presented External ID fingerprint {fp} (none configured to compare)"
+        if fp == configured:
+            return (
+                f"all presented the configured External ID (fingerprint {fp}): the caller "
+                "uses it too"
+            )
+        return (
+            "all presented a different External ID than the configured one "
+            f"(fingerprint {fp}, configured {configured})"
+        )
+    parts = []
+    for key, n in sorted(fps.items(), key=lambda item: (-item[1], item[0] or "")):
+        if key is None:
+            parts.append(f"not recorded ×{n}")
+        else:
+            mine = " (the configured one)" if key == configured else ""
+            parts.append(f"fingerprint {key}{mine} ×{n}")
+    return "External IDs presented: " + ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """One stream of attempts judged: the outcome plus what a combined finding reuses."""
+
+    outcome: Outcome
+    failures: int
+    cause: str
+    """The short cause/timeline of a failing or flaky stream ("" when clean)."""
 
 
 def _failure_verdict(
     *,
     events: Sequence[TrailEvent],
     what: str,
+    window: str,
     scope: str,
     configured: str | None,
     group_key: Callable[[TrailEvent], tuple[str, ...]],
     group_fields: Sequence[str],
-    extra_notes: Sequence[str],
-) -> Outcome:
-    """fail / warn / pass for one stream of attempts (one hop, or one destination)."""
+    notes: Sequence[str],
+    caveats: Sequence[str] = (),
+) -> _Verdict:
+    """fail / warn / pass for one stream of attempts (one hop, or one destination).
+
+    The detail keeps the cause (which External ID was presented, whether it changed) and
+    the timeline; groups, example events and the trail's scope go to evidence. `notes`
+    (partial reads, qsdoctor's own calls) and `caveats` (a live hop CloudTrail may not
+    have delivered yet) are said in the detail only when they weaken a clean result.
+    """
     ordered = _sorted(events)
     failures = [e for e in ordered if not e.succeeded]
     successes = [e for e in ordered if e.succeeded]
-    notes = list(extra_notes)
-    if not ordered:
-        return Outcome.passed(
-            f"no {what} recorded ({scope})" + ("; " + "; ".join(notes) if notes else ""),
-            *_notes_evidence(notes),
+    read = scope_evidence(scope)
+    if not failures:
+        if successes:
+            detail = (
+                f"{len(successes)} successful, the latest at "
+                f"{_short(successes[-1].event_time)} ({scope})"
+            )
+            clean = [event_evidence(successes[-1], "last success")]
+        else:
+            detail = f"none recorded ({scope})"
+            clean = []
+        outcome = Outcome.passed(
+            detail + _tail([*notes, *caveats]),
+            *clean,
+            *_notes_evidence([*notes, *caveats]),
+            title=f"No failed {what} in the {window}",
         )
+        return _Verdict(outcome, 0, "")
     groups = group_failures(failures, group_key)
-    group_ev = tuple(group_evidence(g, group_fields, configured) for g in groups)
+    context: list[Evidence] = [group_evidence(g, group_fields, configured) for g in groups]
+    context.append(event_evidence(failures[0], "first failure"))
+    context.append(event_evidence(failures[-1], "last failure"))
     last_success = successes[-1] if successes else None
-    latest = ordered[-1]
-    context: list[Evidence] = list(group_ev)
-    if failures:
-        context.append(event_evidence(failures[0], "first failure"))
-        context.append(event_evidence(failures[-1], "last failure"))
     if last_success:
         context.append(event_evidence(last_success, "last success"))
-    context.extend(_notes_evidence(notes))
-    success_text = (
-        f"last success {_short(last_success.event_time)}" if last_success else "none succeeded"
-    )
-    group_text = "; ".join(g.summary for g in group_ev[:3])
+    latest = ordered[-1]
+    cause = [c for c in (presented_summary(failures, configured),) if c]
     changed = id_change(last_success, latest)
     if changed:
-        notes.insert(0, changed)
+        cause.append(changed)
         context.append(ev.note(changed))
+    context.extend([read, *_notes_evidence(notes)])
     if not latest.succeeded:
-        detail = (
-            f"{len(failures)} failed {what} since {_short(failures[0].event_time)}, the latest "
-            f"at {_short(latest.event_time)} ({latest.error_code}); {success_text} ({scope})"
+        timeline = f"latest at {_short(latest.event_time)} ({_error(latest)}); " + (
+            f"last success {_short(last_success.event_time)}"
+            if last_success
+            else "none succeeded in the window"
         )
-        if group_text:
-            detail += f" — {group_text}"
-        return Outcome.failed(detail + _tail(notes), *context)
-    if failures:
-        detail = (
-            f"{len(failures)} failed {what} before the latest success at "
-            f"{_short(latest.event_time)} ({len(successes)} succeeded; {scope})"
+        lines = ["; ".join(cause), timeline] if cause else [timeline]
+        outcome = Outcome.failed(
+            "\n".join(lines), *context, title=f"{len(failures)} failed {what} in the {window}"
         )
-        if group_text:
-            detail += f" — {group_text}"
-        return Outcome.warned(detail + _tail(notes), *context)
-    return Outcome.passed(
-        f"{len(successes)} successful {what}, none failed; last at "
-        f"{_short(latest.event_time)} ({scope})" + _tail(notes),
-        *context,
+        return _Verdict(outcome, len(failures), "; ".join([*cause, timeline]))
+    timeline = (
+        f"failures {_short(failures[0].event_time)} to {_short(failures[-1].event_time)}; "
+        f"latest success {_short(latest.event_time)} ({len(successes)} succeeded)"
     )
+    lines = ["; ".join(cause), timeline] if cause else [timeline]
+    outcome = Outcome.warned(
+        "\n".join(lines),
+        *context,
+        title=f"{len(failures)} failed {what} before the latest success",
+    )
+    return _Verdict(outcome, len(failures), "; ".join([*cause, timeline]))
+
+
+def _error(event: TrailEvent) -> str:
+    """The error code, with STS's message when it says more than "not authorized"."""
+    code = event.error_code or "?"
+    message = (event.error_message or "").strip()
+    if not message or code == "AccessDenied" or "not authorized" in message:
+        return code
+    return f"{code}: {message}"
 
 
 def id_change(last_success: TrailEvent | None, latest: TrailEvent) -> str | None:
@@ -305,10 +372,7 @@ def id_change(last_success: TrailEvent | None, latest: TrailEvent) -> str | None
     before, after = last_success.external_id_fingerprint, latest.external_id_fingerprint
     if before is None or after is None or before == after:
         return None
-    return (
-        f"the External ID presented changed after the last success (fingerprint {before} "
-        f"then, {after} in the latest failure)"
-    )
+    return f"it changed after the last success (fingerprint {before} then, {after} now)"
 
 
 def _tail(notes: Sequence[str]) -> str:
@@ -468,9 +532,9 @@ def cloudtrail_logging(facts: Facts) -> Outcome:
     title="No recent hop-1 failures in the trail",
     needs=("cloudtrail:LookupEvents",),
     remediation=(
-        "find the cause with QS101-QS104 and QS301 (AccessDenied on hop 1 means the trust "
-        "policy does not admit {vendor_account_id} or the External ID does not match); "
-        "then watch `qsdoctor trail --intermediate-arn {intermediate_arn}`"
+        "find the cause with QS101-QS104 and QS301 (a denied hop 1 means the trust does not "
+        "admit {vendor_account_id} or the External ID differs); then watch the "
+        "platform's attempts: `qsdoctor trail --intermediate-arn {intermediate_arn}`"
     ),
 )
 def cloudtrail_hop1_failures(facts: Facts) -> Outcome:
@@ -502,21 +566,23 @@ def cloudtrail_hop1_failures(facts: Facts) -> Outcome:
     notes = _partial(lookup)
     live = [facts.hop1.value] if isinstance(facts.hop1, Ok) else []
     delay = delay_note(trail, live)
-    if delay:
-        notes.append(delay)
     if lookup.vantage == "intermediate":
-        return _hop1_from_intermediate(facts, trail, lookup, on_role, notes)
+        return _hop1_from_intermediate(
+            facts, trail, lookup, on_role, notes + ([delay] if delay else [])
+        )
     own = [e for e in on_role if by_qsdoctor(e)]
     others = [e for e in on_role if not by_qsdoctor(e)]
     return _failure_verdict(
         events=others,
         what="AssumeRole on the intermediate role",
+        window=window_label(trail),
         scope=_scope(lookup, trail, "production account"),
         configured=configured,
         group_key=lambda e: (e.error_code or "?", _caller(e), e.external_id_fingerprint or ""),
         group_fields=("error_code", "caller", "external_id_fingerprint"),
-        extra_notes=notes + _own_note(own),
-    )
+        notes=notes + _own_note(own),
+        caveats=[delay] if delay else [],
+    ).outcome
 
 
 def _hop1_from_intermediate(
@@ -533,8 +599,8 @@ def _hop1_from_intermediate(
     )
     scope = _scope(lookup, trail, "intermediate account")
     blind = (
-        "denied calls are recorded only in the caller's account: rerun with --profile in the "
-        f"production account ({vendor}) to see failures"
+        f"failures are recorded only in the caller's account: rerun with --profile in {vendor} "
+        "to see them"
     )
     evidence: list[Evidence] = []
     if other_callers:
@@ -549,8 +615,9 @@ def _hop1_from_intermediate(
         evidence.extend(_notes_evidence([blind, *notes]))
         return Outcome.passed(
             f"last successful hop 1 from {vendor} at {_short(last.event_time)} "
-            f"({len(successes)} in the {window_label(trail)}; {scope}); {blind}" + _tail(notes),
+            f"({len(successes)} in the window; {scope})" + _tail(notes) + f"\n{blind}",
             *evidence,
+            title=f"Hop 1 from {vendor} succeeded in the {window_label(trail)}",
         )
     used = _role_last_used(facts)
     if used:
@@ -560,8 +627,9 @@ def _hop1_from_intermediate(
     if used:
         detail += f"; {used}"
     return Outcome.warned(
-        f"{detail}; {blind}" + _tail(notes),
+        detail + _tail(notes) + f"\n{blind}",
         *evidence,
+        title=f"No successful hop 1 from {vendor} in the {window_label(trail)}",
         remediation=(
             "if Quiverstone should have connected in this window, rerun with --profile in the "
             "production account to see its failed attempts, or widen --since"
@@ -588,7 +656,7 @@ def _role_last_used(facts: Facts) -> str | None:
     needs=("cloudtrail:LookupEvents",),
     remediation=(
         "find the cause per destination with QS106 and QS201-QS204 (and QS302 live); then "
-        "watch `qsdoctor trail --intermediate-arn {intermediate_arn}`"
+        "watch the platform's attempts: `qsdoctor trail --intermediate-arn {intermediate_arn}`"
     ),
 )
 def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
@@ -610,12 +678,12 @@ def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
     from_sessions = [e for e in lookup.events if is_session_of(e.caller_arn, role)]
     own = [e for e in from_sessions if by_qsdoctor(e)]
     others = _sorted(e for e in from_sessions if not by_qsdoctor(e))
-    notes = _partial(lookup)
+    notes = _partial(lookup) + _own_note(own)
     delay = delay_note(trail, [d.hop.value for d in facts.destinations if isinstance(d.hop, Ok)])
-    if delay:
-        notes.append(delay)
-    notes += _own_note(own)
+    caveats = [delay] if delay else []
     scope = _scope(lookup, trail, "intermediate account")
+    window = window_label(trail)
+    what = "AssumeRole on destination roles"
     configured_by_dest = {
         d.arn.lower(): (d.external_id.fingerprint if d.external_id else None)
         for d in facts.destinations
@@ -623,30 +691,36 @@ def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
     by_dest: dict[str, list[TrailEvent]] = {}
     for event in others:
         by_dest.setdefault((event.role_arn or "unknown role"), []).append(event)
+    unseen = [
+        d.arn for d in facts.destinations if d.arn.lower() not in {k.lower() for k in by_dest}
+    ]
+    if unseen:
+        notes.append("no attempts recorded on " + ", ".join(unseen))
     if not others:
         return Outcome.passed(
-            f"no AssumeRole from intermediate-role sessions recorded ({scope})" + _tail(notes),
-            *_notes_evidence(notes),
+            f"no AssumeRole from intermediate-role sessions recorded ({scope})"
+            + _tail([*notes, *caveats]),
+            *_notes_evidence([*notes, *caveats]),
+            title=f"No failed {what} in the {window}",
         )
     broken: list[str] = []
     flaky: list[str] = []
     evidence: list[Evidence] = []
     for dest, events in sorted(by_dest.items()):
-        configured = configured_by_dest.get(dest.lower())
         verdict = _failure_verdict(
             events=events,
             what=f"AssumeRole on {dest}",
+            window=window,
             scope=scope,
-            configured=configured,
+            configured=configured_by_dest.get(dest.lower()),
             group_key=lambda e: (e.error_code or "?", e.external_id_fingerprint or ""),
             group_fields=("error_code", "external_id_fingerprint"),
-            extra_notes=(),
+            notes=(),
         )
-        failed = [e for e in events if not e.succeeded]
-        groups = [i.summary for i in verdict.evidence if i.kind == "trail-group"]
-        why = f": {groups[0]}" if groups else ""
-        for item in verdict.evidence:
-            if item.kind == "trail-group" and isinstance(item.data, dict):
+        for item in verdict.outcome.evidence:
+            if item.kind == "trail-scope":
+                continue
+            if item.kind in ("trail-group", "trail-event") and isinstance(item.data, dict):
                 evidence.append(
                     Evidence(
                         kind=item.kind,
@@ -656,32 +730,30 @@ def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
                 )
             else:
                 evidence.append(item)
-        if verdict.status is Status.FAIL:
-            broken.append(f"{dest} ({len(failed)} failed, latest {events[-1].error_code}{why})")
-        elif verdict.status is Status.WARN:
-            flaky.append(f"{dest} ({len(failed)} failed before a success{why})")
-    unseen = [
-        d.arn for d in facts.destinations if d.arn.lower() not in {k.lower() for k in by_dest}
-    ]
-    if unseen:
-        notes.append("no attempts recorded on " + ", ".join(unseen))
+        if verdict.outcome.status is Status.FAIL:
+            broken.append(f"{dest}: {verdict.failures} failed; {verdict.cause}")
+        elif verdict.outcome.status is Status.WARN:
+            flaky.append(f"{dest}: {verdict.failures} failed; {verdict.cause}")
+    evidence.append(scope_evidence(scope))
     evidence.extend(_notes_evidence(notes))
     failures = sum(1 for e in others if not e.succeeded)
-    summary = f"{len(others)} AssumeRole from intermediate-role sessions on {len(by_dest)} role(s)"
+    missing = notes[-1:] if unseen else []
     if broken:
         return Outcome.failed(
-            f"latest attempt failed on {len(broken)} destination(s): "
-            + "; ".join(broken)
-            + f" — {summary}, {failures} failed ({scope})"
-            + _tail(notes),
+            "\n".join([*broken, *flaky, *missing]),
             *evidence,
+            title=f"{failures} failed {what} in the {window}",
         )
     if flaky:
         return Outcome.warned(
-            "failures before a later success: "
-            + "; ".join(flaky)
-            + f" — {summary} ({scope})"
-            + _tail(notes),
+            "\n".join([*flaky, *missing]),
             *evidence,
+            title=f"{failures} failed {what} before a later success",
         )
-    return Outcome.passed(f"{summary}, none failed ({scope})" + _tail(notes), *evidence)
+    return Outcome.passed(
+        f"{len(others)} AssumeRole from intermediate-role sessions on {len(by_dest)} role(s), "
+        f"none failed ({scope})" + _tail([*notes, *caveats]),
+        *evidence,
+        *_notes_evidence(caveats),
+        title=f"No failed {what} in the {window}",
+    )

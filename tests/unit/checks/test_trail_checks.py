@@ -8,6 +8,7 @@ assumerole-success-cross-account-role-owner-copy.awsdoc.json (`AWSAccount`, no A
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -197,12 +198,19 @@ def test_qs402_fails_when_the_latest_attempt_failed_and_names_a_different_extern
     )
     finding = only("QS402", facts(window(hop1=Ok(lookup(*events)))))
     assert finding.status is Status.FAIL
-    assert "3 failed" in finding.detail
-    assert "last success 2026-12-04 08:00 UTC" in finding.detail
-    assert "presented a different External ID than the configured one" in finding.detail
+    assert finding.title == "3 failed AssumeRole on the intermediate role in the last 24 h"
+    cause, timeline = finding.detail.splitlines()
+    assert cause.startswith("all presented a different External ID than the configured one")
+    assert "latest at 2026-12-04 11:00 UTC (AccessDenied)" in timeline
+    assert "last success 2026-12-04 08:00 UTC" in timeline
+    # Groups and the window's scope are evidence, not detail.
+    assert "×" not in finding.detail
+    assert "production account's trail" not in finding.detail
+    [scope] = [e for e in finding.evidence if e.kind == "trail-scope"]
+    assert "production account's trail, last 24 h" in scope.summary
     assert (
-        f"External ID presented changed after the last success (fingerprint "
-        f"{CONFIGURED.fingerprint} then, {stale_fp} in the latest failure)" in finding.detail
+        f"it changed after the last success (fingerprint {CONFIGURED.fingerprint} then, "
+        f"{stale_fp} now)" in cause
     )
     assert STALE not in str(finding.to_dict())
     assert CONFIGURED.value not in str(finding.to_dict())
@@ -250,7 +258,8 @@ def test_qs402_warns_when_failures_precede_a_success() -> None:
     events = (event("09:00", ok=False), event("09:05", ok=False), event("10:00", ok=True))
     finding = only("QS402", facts(window(hop1=Ok(lookup(*events)))))
     assert finding.status is Status.WARN
-    assert "2 failed" in finding.detail
+    assert finding.title == "2 failed AssumeRole on the intermediate role before the latest success"
+    assert "latest success 2026-12-04 10:00 UTC" in finding.detail
 
 
 def test_qs402_passes_on_successes_only_and_ignores_other_roles() -> None:
@@ -298,6 +307,10 @@ def test_qs402_warns_that_a_fresh_live_hop_may_not_be_delivered_yet() -> None:
     )
     finding = only("QS402", facts(window(hop1=Ok(lookup())), hop1=Ok(hop)))
     assert "proves nothing" in finding.detail
+    # On a failure the delay changes nothing: it is not said.
+    failing = facts(window(hop1=Ok(lookup(event("15:00", ok=False)))), hop1=Ok(hop))
+    assert only("QS402", failing).status is Status.FAIL
+    assert "proves nothing" not in only("QS402", failing).detail
     old = AssumeAttempt(
         role_arn=INTERMEDIATE,
         succeeded=False,
@@ -358,7 +371,9 @@ def test_qs403_fails_per_destination_when_its_latest_attempt_failed() -> None:
     )
     finding = only("QS403", f)
     assert finding.status is Status.FAIL
-    assert f"latest attempt failed on 1 destination(s): {DEST}" in finding.detail
+    assert finding.title == ("1 failed AssumeRole on destination roles in the last 24 h")
+    assert finding.detail.startswith(f"{DEST}: 1 failed; latest at 2026-12-04 10:00 UTC")
+    assert DEST2 not in finding.detail
     groups = [e for e in finding.evidence if e.kind == "trail-group"]
     assert [g.data["destination"] for g in groups] == [DEST]
 
@@ -403,3 +418,15 @@ def test_unreadable_lookups_are_errors_naming_lookup_events(check_id: str) -> No
     finding = only(check_id, facts(window(hop1=Unavailable(denied), hop2=Unavailable(denied))))
     assert finding.status is Status.ERROR
     assert "cloudtrail:LookupEvents" in finding.remediation
+
+
+def test_qs402_says_stss_message_when_it_is_more_than_not_authorized() -> None:
+    chaining = "The requested DurationSeconds exceeds the 1 hour session limit"
+    validation = dataclasses.replace(
+        event("10:00", ok=False, code="ValidationError"), error_message=chaining
+    )
+    failing = only("QS402", facts(window(hop1=Ok(lookup(validation)))))
+    assert f"(ValidationError: {chaining})" in failing.detail
+    denied = only("QS402", facts(window(hop1=Ok(lookup(event("10:00", ok=False))))))
+    assert "(AccessDenied)" in denied.detail
+    assert "not authorized" not in denied.detail
