@@ -80,6 +80,35 @@ PLANNED: Mapping[str, PlannedCheck] = {
     ),
 }
 
+
+@dataclass(frozen=True, slots=True)
+class RunLevelFinding:
+    """A reserved finding ID that is not a check: the run itself reports it."""
+
+    id: str
+    name: str
+    title: str
+    doc: str
+    remediation: str
+
+
+#: QS000 is reserved: a run that crashes while collecting facts still reports, with
+#: this one finding (built by `engine.crash_finding`; a test pins them together).
+RUN_LEVEL = RunLevelFinding(
+    id="QS000",
+    name="qsdoctor-run",
+    title="qsdoctor stopped before it could check the chain",
+    doc="Not a check: the ID is reserved for the finding a run reports when qsdoctor\n"
+    "itself stops unexpectedly while collecting facts (a bug, or an AWS answer it\n"
+    "could not handle). The report still comes out and stays valid: `check` and\n"
+    "`trail` print it in the chosen format with one `error` finding QS000 (subject\n"
+    "`qsdoctor`) naming the exception, with External IDs redacted, and no other\n"
+    "findings. The exit code is 3: nothing failed, but nothing could be verified.\n"
+    "With `-vv` the run stops with the traceback instead.",
+    remediation="rerun with -vv for the traceback and report it as a qsdoctor bug "
+    "(External IDs are redacted)",
+)
+
 #: The reference's Validation Steps, in its order, and the checks that automate each.
 VALIDATION_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("1. Verify intermediate role exists in intermediate account", ("QS101",)),
@@ -239,6 +268,8 @@ def render_checks_md(registry: Mapping[str, CheckSpec] | None = None) -> str:
         "precondition is unmet: no credentials for that account, no External ID, `--no-live`)",
         "or `error` (a read was denied or failed; the finding names the permission).",
         "Check IDs and names are stable. `qsdoctor explain ID` prints a check's section.",
+        f"{RUN_LEVEL.id} (`{RUN_LEVEL.name}`) is reserved for a run that crashed: see",
+        f"[{RUN_LEVEL.id}](#{RUN_LEVEL.id.lower()}-{RUN_LEVEL.name}) at the end.",
         "",
         "## Catalog",
         "",
@@ -272,7 +303,21 @@ def render_checks_md(registry: Mapping[str, CheckSpec] | None = None) -> str:
     lines += [f"| {_cell(issue)} | {_ids(ids, known)} |" for issue, ids in COMMON_ISSUES]
     for spec in registry.values():
         lines += ["", *check_section(spec)]
+    lines += ["", "## Run-level finding", "", *run_level_section()]
     return "\n".join(lines) + "\n"
+
+
+def run_level_section() -> list[str]:
+    """QS000's documentation, shaped like a check's section."""
+    return [
+        f"### {RUN_LEVEL.id} {RUN_LEVEL.name}",
+        "",
+        f"**{RUN_LEVEL.title}** · reserved ID, not a check · reported instead of the checks",
+        "",
+        RUN_LEVEL.doc,
+        "",
+        f"**Remediation:** {RUN_LEVEL.remediation}",
+    ]
 
 
 def check_section(spec: CheckSpec) -> list[str]:

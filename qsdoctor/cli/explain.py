@@ -19,21 +19,24 @@ def explain(
         typer.Argument(
             metavar="ID",
             help="A check ID (QS104) or name "
-            "(intermediate-external-id-match); omit it to list every check.",
+            "(intermediate-external-id-match), or QS000; omit it to list every check.",
         ),
     ] = None,
 ) -> None:
     """Print what a check looks at, why it matters, how it decides and how to fix it."""
-    from qsdoctor.checks.docs import PLANNED, catalog, check_section
+    from qsdoctor.checks.docs import PLANNED, RUN_LEVEL, catalog, check_section, run_level_section
     from qsdoctor.checks.registry import load_all
 
     registry = load_all()
-    known = catalog(registry)
+    known = {RUN_LEVEL.id: (RUN_LEVEL.name, "reserved"), **catalog(registry)}
     out = Console(highlight=False, no_color=not use_color(), soft_wrap=True)
     if check_id is None:
         for key, (name, _) in known.items():
             listed = registry.get(key)
-            title = listed.title if listed else f"(planned) {PLANNED[key].passes_when}"
+            if key == RUN_LEVEL.id:
+                title = f"(run-level, not a check) {RUN_LEVEL.title}"
+            else:
+                title = listed.title if listed else f"(planned) {PLANNED[key].passes_when}"
             out.print(escape(f"{key}  {name:<36} {title}"))
         raise typer.Exit(0)
     wanted = check_id.strip()
@@ -52,6 +55,9 @@ def explain(
             soft_wrap=True,
         )
         raise typer.Exit(2)
+    if cid == RUN_LEVEL.id:
+        _print_section(out, run_level_section())
+        raise typer.Exit(0)
     spec = registry.get(cid)
     if spec is None:
         planned = PLANNED[cid]
@@ -64,11 +70,15 @@ def explain(
             )
         )
         raise typer.Exit(0)
-    section = check_section(spec)
-    out.print(f"[bold]{escape(spec.id)} {escape(spec.name)}[/bold]")
+    _print_section(out, check_section(spec))
+    raise typer.Exit(0)
+
+
+def _print_section(out: Console, section: list[str]) -> None:
+    """A docs/checks.md section on the terminal: the heading bold, no Markdown stars."""
+    out.print(f"[bold]{escape(section[0].lstrip('# '))}[/bold]")
     for line in section[1:]:
         out.print(escape(line.replace("**", "")))
-    raise typer.Exit(0)
 
 
 def _near(wanted: str, ids: list[str]) -> list[str]:

@@ -69,6 +69,17 @@ def test_without_an_id_lists_every_catalog_check() -> None:
     result = runner.invoke(app, ["explain"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == list(catalog())
+    assert [line.split()[0] for line in lines] == ["QS000", *catalog()]
+    assert "run-level" in lines[0]
     qs104 = next(line for line in lines if line.startswith("QS104"))
     assert load_all()["QS104"].title in qs104
+
+
+@pytest.mark.parametrize("given", ["QS000", "qs000", "qsdoctor-run"])
+def test_the_reserved_run_level_id_can_be_explained(given: str) -> None:
+    result = runner.invoke(app, ["explain", given])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("QS000 qsdoctor-run\n")
+    assert "not a check" in result.stdout
+    assert "The exit code is 3" in result.stdout
+    assert "Remediation: rerun with -vv" in result.stdout

@@ -184,3 +184,28 @@ def test_generator_main_writes_both_files(tmp_path: Path) -> None:
     assert docs.main([str(tmp_path)]) == 0
     assert (tmp_path / CHECKS_MD).read_text(encoding="utf-8") == render_checks_md()
     assert (tmp_path / PERMISSIONS_MD).read_text(encoding="utf-8") == render_permissions_md()
+
+
+#: Reserved IDs that are not checks: the run reports them itself. Never reused.
+RESERVED: dict[str, str] = {"QS000": "qsdoctor-run"}
+
+
+def test_reserved_ids_are_not_checks_and_are_documented() -> None:
+    from qsdoctor.checks.docs import RUN_LEVEL
+
+    assert set(RESERVED).isdisjoint(REGISTRY)
+    assert set(RESERVED).isdisjoint(CATALOG)
+    assert {RUN_LEVEL.id: RUN_LEVEL.name} == RESERVED
+    checks_md = render_checks_md()
+    assert f"## Run-level finding\n\n### QS000 qsdoctor-run\n\n**{RUN_LEVEL.title}**" in checks_md
+    assert "(#qs000-qsdoctor-run)" in checks_md
+
+
+def test_the_crash_finding_is_the_documented_qs000() -> None:
+    from qsdoctor.checks.docs import RUN_LEVEL
+    from qsdoctor.engine import crash_finding
+
+    finding = crash_finding(RuntimeError("boom"))
+    assert (finding.id, finding.name, finding.status) == ("QS000", "qsdoctor-run", "error")
+    assert finding.title == RUN_LEVEL.title
+    assert finding.remediation == RUN_LEVEL.remediation
