@@ -100,6 +100,7 @@ def _describe(entry: PrincipalEntry) -> str:
     id="QS102",
     name="intermediate-trust-principal",
     title="Trust admits the Quiverstone production account",
+    problem="Trust does not admit the Quiverstone production account",
     needs=("iam:GetRole",),
     remediation=FIX_TRUST,
 )
@@ -122,6 +123,8 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
       NotPrincipal: anyone in any AWS account may assume the role whenever the
       conditions hold, and conditions are no substitute for naming the principal
       ("No wildcard principals in trust policies").
+    - warn: a wildcard principal whose aws:PrincipalAccount or aws:PrincipalArn condition
+      admits only the production account: no open door, but not the reference's form.
     - warn: the trust also admits principals other than the production account, or holds
       stale unique IDs next to a working entry.
     - pass: the production account is admitted, by account or by a named principal.
@@ -138,19 +141,45 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
     """
     role = intermediate_role(facts)
     trust = trust_of(role)
-    from qsdoctor.policy import admitting_statements, principal_entries
+    from qsdoctor.policy import admitting_statements, principal_condition_verdict, principal_entries
 
     vendor = facts.vendor_account_id
     entries = principal_entries(trust)
     allow = [e for e in entries if e.statement.effect == "Allow"]
-    wildcards = [e for e in allow if e.kind == "wildcard" or e.negated]
+    # "*" narrowed by aws:PrincipalAccount/aws:PrincipalArn conditions is no open door
+    verdict = {
+        id(e): principal_condition_verdict(e.statement, hop1_principal(facts))
+        for e in allow
+        if e.kind == "wildcard" and not e.negated
+    }
+    narrowed = [e for e in allow if verdict.get(id(e), "open") != "open"]
+    excluded = {(e.statement.policy, e.statement.index) for e in narrowed}
+    excluded -= {
+        (e.statement.policy, e.statement.index) for e in narrowed if verdict[id(e)] == "admits"
+    }
+    wildcards = [e for e in allow if (e.kind == "wildcard" or e.negated) and e not in narrowed]
     stale = [e for e in allow if e.kind == "unique-id"]
-    by_account = admitting_statements(trust, vendor)
+    by_account = tuple(
+        r for r in admitting_statements(trust, vendor) if (r.policy, r.index) not in excluded
+    )
     specific = [e for e in _vendor_entries(trust, vendor) if e.kind in SPECIFIC_KINDS]
-    extras = [e for e in allow if e not in wildcards and e not in stale and e.account != vendor]
+    extras = [
+        e
+        for e in allow
+        if e not in wildcards and e not in stale and e not in narrowed and e.account != vendor
+    ]
     fails: list[str] = []
     warns: list[str] = []
     shown: list[StatementRef] = []
+    for e in narrowed:
+        if verdict[id(e)] == "admits":
+            warns.append(
+                f"{e.statement.label} has a wildcard principal that its aws:PrincipalAccount/"
+                "aws:PrincipalArn condition narrows to the production account: no other "
+                "account gets in, but the reference names the account in Principal instead "
+                "(no wildcard principals)"
+            )
+            shown.append(e.statement)
     if wildcards:
         refs = [e.statement for e in wildcards]
         shown += refs
@@ -195,7 +224,7 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
             "(deleted principals) are still listed"
         )
         shown += [e.statement for e in stale]
-    if extras:
+    if extras and admitted:  # otherwise the failure already names them
         warns.append(f"it also admits {', '.join(_describe(e) for e in extras)}")
         shown += [e.statement for e in extras]
     ev = evidence.statement_refs(shown)
@@ -204,12 +233,13 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
         through_wildcard = all((r.policy, r.index) in wild for r in by_account)
         also = [f"the trust {admitted} as well"] if admitted and not through_wildcard else []
         detail = "; ".join([*fails, *also, *warns])
-        title = None if admitted else "Trust does not admit the Quiverstone production account"
+        title = "Trust admits any principal (wildcard)" if admitted else None
         return Outcome.failed(detail, *ev, remediation=_fix_principal(bool(wildcards)), title=title)
     if warns:
         return Outcome.warned(
             f"the trust policy {admitted}, but {'; '.join(warns)}",
             *ev,
+            title="Trust admits principals besides the Quiverstone production account",
             remediation=(
                 "remove the other principals (and stale AROA…/AIDA… IDs) from the trust of "
                 "{subject}: the reference's intermediate role trusts only the Quiverstone "
@@ -233,6 +263,7 @@ def _fix_principal(wildcard: bool) -> str:
     id="QS103",
     name="intermediate-external-id-condition",
     title="Trust requires an External ID",
+    problem="Trust condition on the External ID can never match",
     needs=("iam:GetRole",),
     remediation=FIX_EXTERNAL_ID,
 )
@@ -321,6 +352,7 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
         return Outcome.warned(
             f"{ref.label} does not enforce the External ID: {'; '.join(why)}",
             *ev,
+            title="Trust does not enforce the External ID",
             remediation=(
                 "use a plain StringEquals on sts:ExternalId in the trust of {subject} (no "
                 "IfExists, no negation, no ForAllValues:, no wildcards): " + FIX_EXTERNAL_ID
@@ -333,6 +365,7 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
         return Outcome.warned(
             f"{detail}, but {bad.label} can never match: {'; '.join(problems)}",
             *ev,
+            title="Trust has a statement that can never match",
             remediation="remove or fix the statement that can never match in the trust of "
             "{subject}",
         )
@@ -367,6 +400,7 @@ def _vendor_grant(resource: str) -> Policy:
     id="QS104",
     name="intermediate-external-id-match",
     title="Configured External ID matches the trust",
+    problem="Configured External ID does not match the trust",
     needs=("iam:GetRole",),
     remediation=FIX_MATCH,
 )
@@ -474,6 +508,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
     id="QS109",
     name="intermediate-session-requirements",
     title="Trust allows what hop 1 carries",
+    problem="Trust does not allow what hop 1 carries",
     needs=("iam:GetRole",),
     remediation=(
         "add the missing action(s) to the Action list of the trust statement of {subject} that "

@@ -6,7 +6,11 @@ policy decision asks this package; nothing else evaluates policies.
 
 from __future__ import annotations
 
-from qsdoctor.policy.analysis import condition_problems, condition_requirements
+from qsdoctor.policy.analysis import (
+    condition_problems,
+    condition_requirements,
+    principal_condition_verdict,
+)
 from qsdoctor.policy.batch import batch_exit_code, evaluate_batch
 from qsdoctor.policy.document import Policy, Statement, parse_policy
 from qsdoctor.policy.evaluate import evaluate
@@ -61,5 +65,6 @@ __all__ = [
     "extra_permissions",
     "naming_statements",
     "parse_policy",
+    "principal_condition_verdict",
     "principal_entries",
 ]

@@ -15,6 +15,7 @@ from qsdoctor.policy.external_id import (
     external_id_requirement,
     misspelt_external_id_key,
 )
+from qsdoctor.policy.identities import parse_caller
 from qsdoctor.policy.model import ConditionRequirement, StatementRef
 
 #: Well-known condition keys, spelt as documented (compared case-insensitively).
@@ -161,3 +162,40 @@ def condition_problems(stmt: StatementRef) -> tuple[str, ...]:
         if problem not in out:
             out.append(problem)
     return tuple(out)
+
+
+_PRINCIPAL_KEYS = frozenset({"aws:principalaccount", "aws:principalarn"})
+#: An account no real trust names: a stand-in for "any other AWS account".
+_OUTSIDER = "000000000000"
+
+
+def principal_condition_verdict(stmt: StatementRef, principal: str) -> str:
+    """How a statement's aws:PrincipalAccount / aws:PrincipalArn conditions treat callers.
+
+    "open": there are none, or they also admit a principal of an unrelated account;
+    "admits": they admit `principal` (a caller ARN, or an account's root ARN for "some
+    principal of the account") and no outsider; "excludes": they admit neither.
+
+    NOTE: a wildcard principal is only an open door when no Condition narrows it;
+    aws:PrincipalAccount / aws:PrincipalArn are the caller's account and (role) ARN.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    """
+    conds = tuple(c for c in conditions_of(stmt) if c.key_lc in _PRINCIPAL_KEYS)
+    if not conds:
+        return "open"
+    caller = parse_caller(principal)
+    partition = caller.partition or "aws"
+    outsider = {
+        "aws:principalaccount": (_OUTSIDER,),
+        "aws:principalarn": (f"arn:{partition}:iam::{_OUTSIDER}:role/qsdoctor-outsider",),
+    }
+    if conditions_hold(conds, outsider):
+        return "open"
+    if caller.account is None:
+        return "excludes"
+    if caller.kind == "root":
+        # "some principal of the account": only the account can be judged
+        conds = tuple(c for c in conds if c.key_lc == "aws:principalaccount")
+    own_arn = (caller.role_arn if caller.kind == "assumed-role" else None) or caller.arn
+    own = {"aws:principalaccount": (caller.account,), "aws:principalarn": (own_arn,)}
+    return "admits" if conditions_hold(conds, own) else "excludes"

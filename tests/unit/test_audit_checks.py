@@ -11,8 +11,6 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-import pytest
-
 from qsdoctor.checks.registry import _REGISTRY, _run_one, load_all
 from qsdoctor.facts import (
     CallerFacts,
@@ -179,7 +177,6 @@ def test_qs102_not_principal_allow_fails() -> None:
     assert run("QS102", facts(trust)).status is Status.FAIL
 
 
-@pytest.mark.xfail(strict=True, reason="audit finding, fixed next")
 def test_qs102_wildcard_restricted_to_the_vendor_account_is_not_an_open_door() -> None:
     # reference_policies_elements_principal: "*" means anyone *unless* a Condition
     # restricts it. Here aws:PrincipalAccount pins the production account, so only it
@@ -193,6 +190,19 @@ def test_qs102_wildcard_restricted_to_the_vendor_account_is_not_an_open_door() -
     out = run("QS102", facts(trust))
     assert out.status is Status.WARN, out.detail
     assert "any AWS account" not in out.detail
+    arn_like = doc(
+        stmt(
+            {"AWS": "*"},
+            {
+                "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{VENDOR}:role/*"},
+                "StringEquals": {"sts:ExternalId": EXT},
+            },
+        )
+    )
+    assert run("QS102", facts(arn_like)).status is Status.WARN
+    # a negated condition (StringNotEquals another account) leaves the door open
+    negated = doc(stmt("*", {"StringNotEquals": {"aws:PrincipalAccount": "999988887777"}}))
+    assert run("QS102", facts(negated)).status is Status.FAIL
     # the same wildcard pinned to *another* account admits no production principal
     foreign = doc(stmt("*", {"StringEquals": {"aws:PrincipalAccount": "999988887777"}}))
     assert run("QS102", facts(foreign)).status is Status.FAIL
