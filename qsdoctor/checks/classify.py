@@ -186,7 +186,7 @@ _DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
 
 _NOT_AUTHORIZED = re.compile(
     r"User:\s*(?P<caller>\S+)\s+is not authorized to perform:\s*(?P<action>\S+)"
-    r"(?:\s+on resource:\s*(?P<resource>arn:[^\s,;]+?))?(?=[\s.,;]|$)",
+    r"(?:\s+on resource:\s*(?P<resource>arn:[^\s,;]+?))?(?=\.?(?:\s|$)|[,;])",
 )
 _NO_ALLOW = re.compile(r"because no (?P<type>[A-Za-z -]+?) allows", re.IGNORECASE)
 _EXPLICIT = re.compile(
