@@ -23,20 +23,8 @@ from tenacity import (
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "RequestThrottled",
-        "LimitExceededException",
-    }
-)
+from qsdoctor.awserrors import THROTTLING_CODES
+
 TRANSIENT_CODES = frozenset(
     {
         "InternalError",

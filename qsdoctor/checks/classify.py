@@ -56,6 +56,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from qsdoctor.awserrors import THROTTLING_CODES
 from qsdoctor.checks.registry import Prior
 from qsdoctor.models import Evidence, Finding, Status
 
@@ -157,18 +158,6 @@ class AssumeFailure:
         }
 
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "SlowDown",
-    }
-)
 _FAULT_CODES = frozenset(
     {
         "InternalError",
