@@ -121,6 +121,7 @@ def _intermediate_grant(resource: str) -> Policy:
     id="QS201",
     name="destination-role-exists",
     title="Destination role exists",
+    problem="Destination role not found",
     needs=("iam:GetRole",),
     remediation=(
         "deploy the chained access (or inventory) role in the destination account, or correct "
@@ -252,6 +253,7 @@ def _why_not(entries: list[PrincipalEntry], who: Hop2Principal) -> tuple[str, st
     id="QS202",
     name="destination-trust-principal",
     title="Destination trust admits the intermediate role",
+    problem="Destination trust does not admit the intermediate role",
     needs=("iam:GetRole",),
     remediation=FIX_TRUST,
 )
@@ -352,6 +354,7 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
         return Outcome.warned(
             detail,
             *ev,
+            title="Destination trust admits the whole intermediate account",
             remediation=(
                 'use "Named" trust (pTrustPrincipals = Named): "Principal": {{"AWS": '
                 '"{intermediate_arn}"}} in the trust of {subject}, as the reference recommends '
@@ -362,6 +365,7 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
         return Outcome.warned(
             f"{how} trust ({refs[0].label}), but {'; '.join(notes)}",
             *ev,
+            title="Destination trust admits other principals too",
             remediation="remove the other principals and stale AROA…/AIDA… IDs from the "
             "trust of {subject}",
         )
@@ -384,6 +388,7 @@ def _reuse_warning(facts: Facts, value: str | None, reqs_match: bool) -> str | N
     id="QS203",
     name="destination-external-id",
     title="Destination External ID matches the trust",
+    problem="Destination External ID does not match the trust",
     needs=("iam:GetRole",),
     remediation=FIX_EXTERNAL_ID,
 )
@@ -458,6 +463,7 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
                 summary="destination trust requires an External ID; none supplied",
             ),
             *ev,
+            title="No External ID supplied for a destination that requires one",
             remediation=(
                 "set QSDOCTOR_DESTINATION_EXTERNAL_ID (or the destinations file's external_id_env "
                 "for {subject}) to the destination External ID Quiverstone is configured with"
@@ -483,6 +489,7 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
                 f"{detail}, but {reuse}",
                 mine,
                 *ev,
+                title="Destination reuses the intermediate External ID",
                 remediation="generate a separate random External ID (32+ characters) for the "
                 "destination roles and configure it in Quiverstone and the destination stacks",
             )
@@ -522,6 +529,7 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
     id="QS204",
     name="destination-session-requirements",
     title="Destination trust allows what hop 2 carries",
+    problem="Destination trust does not allow what hop 2 carries",
     needs=("iam:GetRole",),
     remediation=(
         "add the missing action(s) to the Action list of the trust statement of {subject} that "

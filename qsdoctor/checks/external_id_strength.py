@@ -74,6 +74,7 @@ def collect_values(facts: Facts) -> list[Found]:
     id="QS105",
     name="external-id-strength",
     title="External IDs are valid and strong",
+    problem="External ID that STS would reject",
     needs=("iam:GetRole",),
     remediation=(
         "generate a new random External ID of at least 32 characters from letters, digits "

@@ -11,6 +11,7 @@ from qsdoctor.models import Evidence, Ok, Outcome, Skipped, Unavailable
     id="QS001",
     name="caller-identity",
     title="Credentials resolve",
+    problem="Credentials do not resolve",
     needs=("sts:GetCallerIdentity",),
     remediation=(
         "refresh the credentials (`aws sso login --profile P`, or export fresh keys) and "

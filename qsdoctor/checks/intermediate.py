@@ -146,6 +146,7 @@ def near_matches(wanted: RoleArn, candidates: tuple[str, ...]) -> tuple[NearMatc
     id="QS101",
     name="intermediate-role-exists",
     title="Intermediate role exists",
+    problem="Intermediate role not found",
     needs=("iam:GetRole", "iam:ListRoles"),
     remediation=REMEDIATION_DEPLOY,
 )

@@ -56,6 +56,7 @@ def _blocking(result: EvaluationResult) -> LayerVerdict | None:
     id="QS106",
     name="intermediate-assume-permission",
     title="Intermediate role may assume the destination",
+    problem="Intermediate role may not assume the destination",
     needs=("iam:GetRole", *PERMISSION_READS),
     remediation=(
         "allow sts:AssumeRole on {subject} in the policies of {intermediate_arn}: " + FIX_SCOPE
@@ -198,6 +199,7 @@ def _scope_evidence(scope: ScopeClassification) -> tuple[Evidence, ...]:
     id="QS107",
     name="intermediate-scope",
     title="Assume-role scope fits the destinations",
+    problem="Assume-role scope does not fit the destinations",
     needs=("iam:GetRole", *PERMISSION_READS),
     remediation=FIX_SCOPE,
 )
@@ -247,7 +249,7 @@ def intermediate_scope(facts: Facts) -> Outcome:
         return Outcome.warned(
             f"{role.name} may assume {SCOPE_WORDS[scope.kind]}",
             *ev,
-            title=title,
+            title=f"{title}: the least restrictive option",
             remediation=(
                 "narrow the scope: redeploy trusted-intermediate-role.yaml with "
                 f"pAssumeRoleScope=specific-role-any-account{suggestion}"
@@ -260,7 +262,7 @@ def intermediate_scope(facts: Facts) -> Outcome:
         return Outcome.warned(
             f"scope {scope.kind} allows {allowed}, which does not include {', '.join(misfits)}",
             *ev,
-            title=title,
+            title=f"{title} leaves out {len(misfits)} destination(s)",
             remediation=(
                 "make scope and destinations agree: redeploy trusted-intermediate-role.yaml with "
                 f"pDestinationRoleName={wanted[0]} (and pDestinationAccountId for "
@@ -280,6 +282,7 @@ def intermediate_scope(facts: Facts) -> Outcome:
     id="QS108",
     name="intermediate-least-privilege",
     title="Intermediate role grants only sts:AssumeRole",
+    problem="Intermediate role grants more than sts:AssumeRole",
     needs=("iam:GetRole", *PERMISSION_READS),
     remediation=(
         "remove the extra statements or actions (see the evidence) from the policies of "
@@ -320,4 +323,5 @@ def intermediate_least_privilege(facts: Facts) -> Outcome:
             evidence.statement_ref(ref, note="extra: " + ", ".join(actions))
             for ref, actions in extras
         ),
+        title="Intermediate role grants more than sts:AssumeRole",
     )

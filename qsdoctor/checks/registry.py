@@ -81,6 +81,9 @@ class CheckSpec:
     id: str
     name: str
     title: str
+    """What holds when the check passes ("Destination role exists")."""
+    problem: str
+    """The title of a failure when the check gives none of its own: states the problem."""
     needs: tuple[str, ...]
     """IAM actions the reads behind this check need (all on the allowlist)."""
     remediation: str
@@ -107,6 +110,7 @@ def _declare(
     id: str,
     name: str,
     title: str,
+    problem: str,
     remediation: str,
     needs: tuple[str, ...],
 ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
@@ -117,6 +121,7 @@ def _declare(
             id=id,
             name=name,
             title=title,
+            problem=problem or title,
             needs=needs,
             remediation=remediation,
             scope=scope,
@@ -129,18 +134,47 @@ def _declare(
 
 
 def check(
-    *, id: str, name: str, title: str, remediation: str, needs: tuple[str, ...] = ()
+    *,
+    id: str,
+    name: str,
+    title: str,
+    remediation: str,
+    needs: tuple[str, ...] = (),
+    problem: str = "",
 ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
-    """Declare a check that runs once per chain: `func(facts[, prior]) -> Outcome`."""
-    return _declare("chain", id=id, name=name, title=title, remediation=remediation, needs=needs)
+    """Declare a check that runs once per chain: `func(facts[, prior]) -> Outcome`.
+
+    `title` says what holds; `problem` is the failing title ("… does not …").
+    """
+    return _declare(
+        "chain",
+        id=id,
+        name=name,
+        title=title,
+        problem=problem,
+        remediation=remediation,
+        needs=needs,
+    )
 
 
 def destination_check(
-    *, id: str, name: str, title: str, remediation: str, needs: tuple[str, ...] = ()
+    *,
+    id: str,
+    name: str,
+    title: str,
+    remediation: str,
+    needs: tuple[str, ...] = (),
+    problem: str = "",
 ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Declare a check that runs per destination: `func(facts, dest[, prior]) -> Outcome`."""
     return _declare(
-        "destination", id=id, name=name, title=title, remediation=remediation, needs=needs
+        "destination",
+        id=id,
+        name=name,
+        title=title,
+        problem=problem,
+        remediation=remediation,
+        needs=needs,
     )
 
 
@@ -173,7 +207,7 @@ def _finding(spec: CheckSpec, subject: str, outcome: Outcome, facts: Facts) -> F
         name=spec.name,
         status=outcome.status,
         subject=subject,
-        title=outcome.title or spec.title,
+        title=outcome.title or (spec.problem if outcome.status is Status.FAIL else spec.title),
         detail=outcome.detail,
         remediation=remediation,
         evidence=outcome.evidence,

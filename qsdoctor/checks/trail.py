@@ -436,6 +436,7 @@ def _trail_evidence(info: TrailInfo) -> Evidence:
     id="QS401",
     name="cloudtrail-logging",
     title="A trail logs sts:AssumeRole in the intermediate account",
+    problem="No trail logs sts:AssumeRole in the intermediate account",
     needs=(
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetTrailStatus",
@@ -491,12 +492,14 @@ def cloudtrail_logging(facts: Facts) -> Outcome:
                 "trails are logging, but their event selectors could not be read: cannot "
                 "tell whether AssumeRole is recorded",
                 *evidence,
+                title="Cannot tell whether a trail records sts:AssumeRole",
             )
         return Outcome.warned(
             "trails are logging, but their event selectors would miss AssumeRole "
             "(write management events from sts.amazonaws.com): "
             + "; ".join(f"{t.name}: {t.selector_summary or 'excluded'}" for t in logging),
             *evidence,
+            title="Trails are logging but would miss sts:AssumeRole",
         )
     regions = _sts_regions(facts, trail)
     covering = [t for t in recording if t.is_multi_region or t.home_region in regions]
@@ -506,6 +509,7 @@ def cloudtrail_logging(facts: Facts) -> Outcome:
             f"Regions STS is used from ({', '.join(regions)}): "
             + ", ".join(f"{t.name} ({t.home_region})" for t in recording),
             *evidence,
+            title="No trail records sts:AssumeRole in the Regions STS is used from",
         )
     best = covering[0]
     kind = "organization trail" if best.is_organization_trail else "trail"
@@ -519,6 +523,7 @@ def cloudtrail_logging(facts: Facts) -> Outcome:
             f"{kind} {best.name} records management events ({reach}), but its logging status "
             "could not be read (cloudtrail:GetTrailStatus)",
             *evidence,
+            title="Trail may not be logging: its status could not be read",
         )
     return Outcome.passed(detail, *evidence)
 
