@@ -34,6 +34,7 @@ from qsdoctor import __version__
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.errors import UsageError
 from qsdoctor.facts import Facts
+from qsdoctor.inputs import read_input_file
 from qsdoctor.models import AwsCallError, Ok, Skipped, Unavailable
 from qsdoctor.secrets import ExternalId, fingerprint
 
@@ -294,20 +295,10 @@ def facts_from_dict(data: Any) -> LoadedBundle:
 
 def load_facts(path: Path) -> LoadedBundle:
     """Read a bundle file written by `--save-facts`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--from-facts {path}: no such file", "check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(
-            f"--from-facts {path} cannot be read: {type(e).__name__}",
-            "use a file written by qsdoctor check --save-facts",
-        ) from None
+    fix = "use a file written by qsdoctor check --save-facts"
+    text = read_input_file(path, "--from-facts", fix)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise UsageError(
-            f"--from-facts {path}:{e.lineno}: not valid JSON ({e.msg})",
-            "use a file written by qsdoctor check --save-facts",
-        ) from None
+        raise UsageError(f"--from-facts {path}:{e.lineno}: not valid JSON ({e.msg})", fix) from None
     return facts_from_dict(data)

@@ -261,16 +261,23 @@ def validate_external_id(external_id: ExternalId) -> ExternalId:
     return external_id
 
 
-def _read_external_id_file(path: Path, option: str) -> str:
+def read_input_file(path: Path, option: str, fix: str, *, encoding: str = "utf-8") -> str:
+    """The text of a file the user named with `option`; a missing or unreadable file
+    (or one that is not text) is a UsageError ending with `fix`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding=encoding)
     except FileNotFoundError:
-        raise UsageError(f"{option}-file {path}: no such file", "check the path") from None
+        raise UsageError(f"{option} {path}: no such file", "check the path") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(
-            f"{option}-file {path} cannot be read: {type(e).__name__}",
-            "make it a readable UTF-8 text file holding only the External ID",
-        ) from None
+        raise UsageError(f"{option} {path} cannot be read: {type(e).__name__}", fix) from None
+
+
+def _read_external_id_file(path: Path, option: str) -> str:
+    text = read_input_file(
+        path,
+        f"{option}-file",
+        "make it a readable UTF-8 text file holding only the External ID",
+    )
     value = text.removesuffix("\n").removesuffix("\r")
     if "\n" in value:
         raise UsageError(
@@ -377,15 +384,12 @@ def parse_destinations_file(path: Path) -> tuple[DestinationEntry, ...]:
     `{"arn": ..., "external_id_env": ...}`. External IDs themselves never go in the
     file: `external_id_env` names the environment variable that holds one.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"--destinations-file {path}: no such file", "check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(
-            f"--destinations-file {path} cannot be read: {type(e).__name__}",
-            "make it a readable UTF-8 text, CSV or JSON file",
-        ) from None
+    text = read_input_file(
+        path,
+        "--destinations-file",
+        "make it a readable UTF-8 text, CSV or JSON file",
+        encoding="utf-8-sig",
+    )
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" or stripped.startswith(("[", "{")):
         entries = _parse_json_destinations(text, path)

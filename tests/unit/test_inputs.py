@@ -559,3 +559,32 @@ def test_a_profile_loader_failure_is_a_usage_error() -> None:
     inputs = CheckInputs(intermediate_arn=INTERMEDIATE, profile="qs")
     err = usage_error(build_check_config, inputs, environ={}, known_profiles=broken)
     assert "cannot read the AWS profiles" in err.message
+
+
+# --- files the user names ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "not-utf8"])
+def test_every_named_file_fails_the_same_way(tmp_path: Path, kind: str) -> None:
+    from qsdoctor.bundle import load_facts
+
+    path = tmp_path / "f"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "not-utf8":
+        path.write_bytes(b"\xff\xfe\x00")
+    readers = {
+        "--from-facts": lambda: load_facts(path),
+        "--destinations-file": lambda: parse_destinations_file(path),
+        "--external-id-file": lambda: resolve_external_id(
+            ExternalIdSource(env_var="X", file=path), environ={}
+        ),
+    }
+    for option, read in readers.items():
+        err = usage_error(read)
+        if kind == "missing":
+            assert (err.message, err.hint) == (f"{option} {path}: no such file", "check the path")
+        else:
+            assert err.message.startswith(f"{option} {path} cannot be read: ")
+            assert err.hint is not None
+            assert err.hint.startswith(("use a file", "make it a readable UTF-8"))
