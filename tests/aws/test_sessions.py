@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -18,6 +19,7 @@ from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_reg
 from qsdoctor.collect import collect
 from qsdoctor.collect.context import CollectContext
 from qsdoctor.config import CheckConfig
+from qsdoctor.errors import ForbiddenOperation
 from qsdoctor.models import Ok, Unavailable
 from tests.aws.conftest import INTERMEDIATE, PRODUCTION, account_session, write_profile
 
@@ -230,3 +232,52 @@ def test_missing_aws_profile_from_the_environment_is_named(
     assert isinstance(identity, Unavailable)
     assert identity.error.code == "ProfileNotFound"
     assert "'ghost' (named by AWS_PROFILE)" in identity.error.message
+
+
+class _Sent(Exception):
+    """Stops a request at the wire, carrying what would have been sent."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("stopped before sending")
+        self.headers = headers
+
+
+def _stop_at_send(session: boto3.Session, service: str) -> object:
+    client = session.client(service, region_name="us-east-1")
+
+    def stop(request: object, **_: object) -> None:
+        headers = getattr(request, "headers", {}).items()
+        raise _Sent({k.lower(): v.decode() if isinstance(v, bytes) else str(v) for k, v in headers})
+
+    client.meta.events.register_first(f"before-send.{service}", stop)
+    return client
+
+
+def test_sessions_carry_botocores_built_in_handlers() -> None:
+    """A built-in handler sends AssumeRoleWithWebIdentity unsigned; GetCallerIdentity is signed."""
+    allowed = frozenset({("sts", "AssumeRoleWithWebIdentity"), ("sts", "GetCallerIdentity")})
+    for _ in range(2):  # the first session and a later one
+        sts: Any = _stop_at_send(new_session(region="us-east-1", allowed=allowed), "sts")
+        with pytest.raises(_Sent) as unsigned:
+            sts.assume_role_with_web_identity(
+                RoleArn=ROLE, RoleSessionName="qsdoctor", WebIdentityToken="x" * 8
+            )
+        assert "authorization" not in unsigned.value.headers
+        with pytest.raises(_Sent) as signed:
+            sts.get_caller_identity()
+        assert signed.value.headers["authorization"].startswith("AWS4-HMAC-SHA256")
+
+
+def test_a_sessions_guard_stays_with_that_session() -> None:
+    """Handlers registered on one session (the guard) reach no other session."""
+    closed: Any = new_session(region="us-east-1", allowed=frozenset()).client("sts")
+    with pytest.raises(ForbiddenOperation):
+        closed.get_caller_identity()
+    opened: Any = _stop_at_send(new_session(region="us-east-1"), "sts")
+    with pytest.raises(_Sent):
+        opened.get_caller_identity()
+    later: Any = _stop_at_send(new_session(region="us-east-1"), "sts")
+    with pytest.raises(_Sent):
+        later.get_caller_identity()
+    with pytest.raises(ForbiddenOperation):
+        later.get_session_token()  # the default read-only guard is there too
