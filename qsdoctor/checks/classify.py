@@ -503,9 +503,8 @@ class LinkContext:
 
 
 def _short(finding: Finding) -> str:
-    """ "QS104 — <the first clause of its detail>": enough to recognise the cause."""
-    head = finding.detail.split("; ", 1)[0]
-    return f"{finding.id} — {head}"
+    """ "QS104 (<its title>)": a failing title states the problem; the detail is shown there."""
+    return f"{finding.id} ({finding.title})"
 
 
 def _recently_created(ctx: LinkContext, window: timedelta = timedelta(minutes=5)) -> bool:
@@ -697,9 +696,13 @@ def diagnose(failure: AssumeFailure, prior: Prior, ctx: LinkContext) -> Diagnosi
                 ids_for = by_reason.setdefault(f.detail, [])
                 if f.id not in ids_for:
                     ids_for.append(f.id)
+            reasons = (
+                next(iter(by_reason))  # one reason for all: say it once
+                if len(by_reason) == 1
+                else "; ".join(f"{', '.join(i)}: {reason}" for reason, i in by_reason.items())
+            )
             parts.append(
-                f"no static check on this link fails, but {names} could not decide: "
-                + "; ".join(f"{', '.join(i)}: {reason}" for reason, i in by_reason.items())
+                f"no static check on this link fails, but {names} could not decide: {reasons}"
             )
             remediation = (
                 f"let the static checks decide ({names}: each says what it needs), then, if "

@@ -234,7 +234,7 @@ def finding(
         name=check_id.lower(),
         status=status,
         subject=subject,
-        title=check_id,
+        title=f"{check_id} title",
         detail=detail,
         remediation=f"fix {check_id}",
         evidence=evidence,
@@ -271,7 +271,7 @@ def test_bare_denial_names_failing_external_id_check_first() -> None:
     )
     d = diagnose(classify("AccessDenied", BARE), prior, HOP1)
     assert [f.id for f in d.causes] == ["QS104", "QS102"]
-    assert "most likely cause: QS104 — the External ID differs" in d.detail
+    assert "most likely cause: QS104 (QS104 title)" in d.detail
     assert "other causes on this link: QS102" in d.detail
     assert d.remediation == "fix QS104"
 
@@ -305,7 +305,14 @@ def test_skipped_static_checks_are_named_with_their_reason() -> None:
     assert "--intermediate-profile" in d.detail
     assert "could not decide" in d.detail
     assert d.detail.count(reason) == 1
-    assert f"QS104, QS102: {reason}" in d.detail
+    # One reason for all: the IDs are named once, then the reason.
+    assert f"QS104, QS102 could not decide: {reason}" in d.detail
+    mixed = prior_of(
+        finding("QS102", Status.SKIP, reason), finding("QS104", Status.ERROR, "iam:GetRole denied")
+    )
+    d = diagnose(classify("AccessDenied", BARE), mixed, HOP1)
+    assert f"QS102: {reason}" in d.detail
+    assert "QS104: iam:GetRole denied" in d.detail
 
 
 def test_explicit_scp_deny_on_hop2_points_at_customer_organization() -> None:
@@ -379,10 +386,12 @@ def test_contradictions_list_failing_checks_on_the_link_only() -> None:
     assert found2 == ()
 
 
-def test_single_cause_says_nothing_else_fails_and_shows_first_clause_only() -> None:
+def test_single_cause_says_nothing_else_fails_and_names_the_cause_by_its_title() -> None:
     prior = prior_of(finding("QS104", Status.FAIL, "IDs differ; hint: same first 3 characters"))
     d = diagnose(classify("AccessDenied", BARE), prior, HOP1)
-    assert "most likely cause: QS104 — IDs differ; nothing else on this link fails" in d.detail
+    assert "most likely cause: QS104 (QS104 title); nothing else on this link fails" in d.detail
+    # The cause's own detail is shown under its finding, not repeated here.
+    assert "IDs differ" not in d.detail
     assert "hint" not in d.detail
 
 

@@ -79,7 +79,7 @@ def finding(
         name=cid.lower(),
         status=status,
         subject=subject,
-        title=cid,
+        title=f"{cid} title",
         detail=detail,
         remediation=f"remedy for {cid}",
         evidence=evidence,
@@ -131,7 +131,7 @@ def test_qs301_failure_names_most_likely_static_cause() -> None:
     out = hop_vendor_to_intermediate(facts(hop1=Ok(denied(CALLER, INTERMEDIATE))), p)
     assert out.status is Status.FAIL
     assert out.title == "Hop 1 denied"
-    assert "most likely cause: QS104 — the External ID differs" in out.detail
+    assert "most likely cause: QS104 (QS104 title)" in out.detail
     assert out.remediation == "remedy for QS104"
 
 
@@ -197,7 +197,7 @@ def test_qs302_links_only_this_destinations_findings() -> None:
     )
     out = hop_intermediate_to_destination(f, d, p)
     assert out.status is Status.FAIL
-    assert "most likely cause: QS203 — External ID mismatch" in out.detail
+    assert "most likely cause: QS203 (QS203 title)" in out.detail
     assert "trusts another account" not in out.detail
 
 
