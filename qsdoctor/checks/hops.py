@@ -163,7 +163,8 @@ def hop_vendor_to_intermediate(facts: Facts, prior: Prior) -> Outcome:
     - fail: STS refused. The error is classified (bare or enriched AccessDenied,
       sts:TagSession / sts:SetSourceIdentity denials, validation errors, a
       disabled STS Region) and joined to the failing static checks on this link,
-      most likely first ("most likely cause: QS104 — ..."). When none fails, it
+      most likely first ("most likely cause: QS104 (Configured External ID does not
+      match the trust)"). When none fails, it
       says the cause is not visible from the accounts qsdoctor could read, and
       where it could be: an RCP in the customer's organization, or the caller's
       own permissions or SCPs on the Quiverstone side. Right after a fix, IAM may
