@@ -22,11 +22,15 @@ from qsdoctor.models import Evidence, Ok, Outcome
 from qsdoctor.secrets import describe_secret, mismatch_hints
 
 if TYPE_CHECKING:
-    from qsdoctor.policy import Policy, PrincipalEntry, StatementRef
+    from qsdoctor.policy import EvaluationResult, Policy, PrincipalEntry, StatementRef
 
 #: Condition keys that can narrow an account principal down to one role ("Named" by
 #: condition, which unlike a role principal survives re-creating the role).
 PRINCIPAL_ARN_KEY = "aws:principalarn"
+#: Condition keys whose values hop 2 carries from hop 1 (source identity, session tags).
+CARRIED_KEYS = frozenset(
+    {"aws:sourceidentity", "sts:sourceidentity", "aws:tagkeys", "sts:transitivetagkeys"}
+)
 
 FIX_TRUST = (
     "redeploy the destination role stack with pIntermediateAccountId and "
@@ -586,5 +590,89 @@ def destination_session_requirements(facts: Facts, dest: Destination) -> Outcome
             "refuses hop 2 with AccessDenied",
             *ev,
         )
+    refused, unchecked = _carried_conditions(facts, dest, trust, who, required)
+    if refused:
+        return Outcome.failed(
+            f"the trust allows {'; and '.join(refused)}: STS refuses hop 2 with AccessDenied",
+            *ev,
+        )
     actions = " and ".join(a for a, _ in required)
-    return Outcome.passed(f"the trust allows {actions} ({found[0].label})", *ev)
+    detail = f"the trust allows {actions} ({found[0].label})"
+    if unchecked:
+        detail += (
+            f"; the conditions on {', '.join(unchecked)} need the destination External ID, "
+            "which was not supplied, so they were not checked"
+        )
+    return Outcome.passed(detail, *ev)
+
+
+def _carried_conditions(
+    facts: Facts,
+    dest: Destination,
+    trust: Policy,
+    who: Hop2Principal,
+    required: list[tuple[str, str]],
+) -> tuple[list[str], list[str]]:
+    """Evaluate hop 2 with what it carries: ([refused], [unchecked]).
+
+    The source identity set on hop 1 is in every later request as aws:SourceIdentity
+    (and offered as sts:SourceIdentity too, whichever key the trust tests); the hop-1
+    tag keys as aws:TagKeys. sts:AssumeRole is judged with them as well. A refusal
+    decided by other condition keys (the External ID, aws:PrincipalArn...) is QS202's
+    or QS203's to report, and this check then skips.
+
+    NOTE: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html
+    """
+    from qsdoctor.policy import (
+        Request,
+        condition_keys_deciding,
+        evaluate,
+        external_id_requirement,
+    )
+
+    role = destination_role(dest)
+    carried: dict[str, str | list[str]] = {}
+    if dest.external_id is not None:
+        carried["sts:ExternalId"] = dest.external_id.value
+    if facts.source_identity:
+        carried["aws:SourceIdentity"] = facts.source_identity
+        carried["sts:SourceIdentity"] = facts.source_identity
+    if facts.session_tag_keys:
+        carried["aws:TagKeys"] = list(facts.session_tag_keys)
+    grant = (_intermediate_grant(role.arn),)
+
+    def decide(action: str, context: dict[str, str | list[str]]) -> EvaluationResult:
+        request = Request(
+            principal=who.session_arn,
+            action=action,
+            resource=role.arn,
+            context=context,
+            principal_role_arn=who.role_arn,
+        )
+        return evaluate(request, identity_policies=grant, trust_policy=trust)
+
+    refused: list[str] = []
+    unchecked: list[str] = []
+    elsewhere: list[str] = []
+    secrets = [v for r in admitting(trust, who) for v in external_id_requirement(r).values]
+    for action in ("sts:AssumeRole", *(a for a, _ in required)):
+        result = decide(action, carried)
+        if result.allowed:
+            continue
+        refs = admitting(trust, who, action)
+        if dest.external_id is None and any(external_id_requirement(r).present for r in refs):
+            unchecked.append(action)
+            continue
+        deciding = result.deciding if result.deciding else refs
+        keys = set().union(*(condition_keys_deciding(r, carried) for r in deciding))
+        if not keys & CARRIED_KEYS and not any(k.startswith("aws:requesttag/") for k in keys):
+            elsewhere.append(action)  # e.g. the External ID or aws:PrincipalArn: QS202/QS203
+            continue
+        reason = evidence.scrub("; ".join(result.reasons) or str(result.decision), secrets)
+        refused.append(f"{action} only under conditions hop 2 does not meet ({reason})")
+    if elsewhere and not refused:
+        raise NotApplicable(
+            "the trust refuses hop 2 for reasons other than what it carries (see QS202/"
+            "QS203), so what it carries cannot be judged yet"
+        )
+    return refused, unchecked

@@ -7,6 +7,7 @@ policy decision asks this package; nothing else evaluates policies.
 from __future__ import annotations
 
 from qsdoctor.policy.analysis import (
+    condition_keys_deciding,
     condition_problems,
     condition_requirements,
     principal_condition_verdict,
@@ -56,6 +57,7 @@ __all__ = [
     "arn_matches",
     "batch_exit_code",
     "classify_assume_scope",
+    "condition_keys_deciding",
     "condition_problems",
     "condition_requirements",
     "evaluate",

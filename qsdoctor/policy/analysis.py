@@ -4,9 +4,14 @@ can never match (unknown operators, ill-typed or empty values, misspelt keys).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from qsdoctor.policy.conditions import conditions_hold, parse_date, parse_network
+from qsdoctor.policy.conditions import (
+    conditions_hold,
+    normalize_context,
+    parse_date,
+    parse_network,
+)
 from qsdoctor.policy.document import Condition
 from qsdoctor.policy.external_id import (
     EXTERNAL_ID_KEY,
@@ -16,7 +21,7 @@ from qsdoctor.policy.external_id import (
     misspelt_external_id_key,
 )
 from qsdoctor.policy.identities import parse_caller
-from qsdoctor.policy.model import ConditionRequirement, StatementRef
+from qsdoctor.policy.model import ConditionRequirement, ContextValue, StatementRef
 
 #: Well-known condition keys, spelt as documented (compared case-insensitively).
 KNOWN_KEYS = (
@@ -199,3 +204,11 @@ def principal_condition_verdict(stmt: StatementRef, principal: str) -> str:
     own_arn = (caller.role_arn if caller.kind == "assumed-role" else None) or caller.arn
     own = {"aws:principalaccount": (caller.account,), "aws:principalarn": (own_arn,)}
     return "admits" if conditions_hold(conds, own) else "excludes"
+
+
+def condition_keys_deciding(stmt: StatementRef, context: Mapping[str, ContextValue]) -> set[str]:
+    """The (lower-cased) keys of the statement's conditions that decide it against this
+    request context: for an Allow those that do not hold, for a Deny those that hold."""
+    ctx = normalize_context(context)
+    deny = stmt.effect == "Deny"
+    return {c.key_lc for c in conditions_of(stmt) if conditions_hold((c,), ctx) is deny}

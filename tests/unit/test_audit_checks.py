@@ -421,3 +421,71 @@ def test_qs107_reference_scopes() -> None:
         out = run("QS107", f)
         assert out.title is not None
         assert kind in out.title, (resource, out.title)
+
+
+# --------------------------------------------------------------------------------------
+# QS204: what the chained session carries. IAM UG id_credentials_temp_control-access
+# _monitor: once set, the source identity "is present in the request for all actions
+# taken by the role" and "persists when a role is used to assume another role".
+
+
+def _si_trust(value: str) -> dict[str, Any]:
+    return doc(
+        stmt(
+            {"AWS": INTERMEDIATE},
+            {"StringEquals": {"aws:SourceIdentity": value}},
+            action=["sts:AssumeRole", "sts:SetSourceIdentity"],
+        )
+    )
+
+
+def test_qs204_destination_pinning_another_source_identity_fails() -> None:
+    f = facts(source_identity="jdoe")
+    assert run("QS204", f, dest(_si_trust("jdoe"))).status is Status.PASS
+    out = run("QS204", f, dest(_si_trust("someone-else")))
+    assert out.status is Status.FAIL, out.detail
+    assert "sts:SetSourceIdentity" in out.detail
+
+
+def test_qs204_conditions_needing_an_unsupplied_external_id_are_not_guessed() -> None:
+    trust = doc(
+        stmt(
+            {"AWS": INTERMEDIATE},
+            {"StringEquals": {"sts:ExternalId": DEST_EXT}},
+            action=["sts:AssumeRole", "sts:SetSourceIdentity"],
+        )
+    )
+    f = facts(source_identity="jdoe")
+    assert run("QS204", f, dest(trust)).status is Status.PASS
+    assert run("QS204", f, dest(trust, ext=None)).status is Status.PASS
+    # a wrong External ID refuses sts:AssumeRole itself: QS203's finding, not QS204's
+    assert run("QS204", f, dest(trust, ext=WRONG)).status is Status.SKIP
+
+
+def test_qs204_leaves_other_refusals_to_qs202_and_qs203() -> None:
+    # aws:PrincipalArn naming another role refuses hop 2 whatever it carries: QS202's
+    # finding; QS204 must not blame the source identity for it.
+    trust = doc(
+        stmt(
+            {"AWS": f"arn:aws:iam::{INTER}:root"},
+            {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{INTER}:role/Other"}},
+            action=["sts:AssumeRole", "sts:SetSourceIdentity"],
+        )
+    )
+    f = facts(source_identity="jdoe")
+    assert run("QS204", f, dest(trust)).status is Status.SKIP
+
+
+def test_qs204_deny_on_the_carried_source_identity_fails() -> None:
+    trust = doc(
+        stmt({"AWS": INTERMEDIATE}, action=["sts:AssumeRole", "sts:SetSourceIdentity"]),
+        stmt(
+            {"AWS": "*"},
+            {"StringNotEquals": {"aws:SourceIdentity": "svc-quiverstone"}},
+            effect="Deny",
+            action="sts:*",
+        ),
+    )
+    assert run("QS204", facts(source_identity="jdoe"), dest(trust)).status is Status.FAIL
+    ok = facts(source_identity="svc-quiverstone")
+    assert run("QS204", ok, dest(trust)).status is Status.PASS
