@@ -28,8 +28,13 @@ from qsdoctor.cli.common import (
     app,
     build_config,
     exit_on_error,
+    since_option,
     stderr_console,
+    trail_bucket_option,
+    trail_bucket_profile_option,
     use_color,
+    value_option,
+    vendor_account_option,
 )
 from qsdoctor.errors import UsageError
 
@@ -51,92 +56,69 @@ _REPLAY = "Saved facts"
 def check(  # noqa: PLR0917  (one parameter per command-line option)
     intermediate_arn: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="ARN",
             help="ARN of the intermediate role in the customer's trusted account "
             "(required unless --from-facts).",
-            show_default=False,
-            rich_help_panel=_TARGET,
+            panel=_TARGET,
         ),
     ] = None,
     destination_arn: Annotated[
         list[str] | None,
-        typer.Option(
-            metavar="ARN",
-            help="A destination role ARN (repeatable).",
-            show_default=False,
-            rich_help_panel=_TARGET,
-        ),
+        value_option(metavar="ARN", help="A destination role ARN (repeatable).", panel=_TARGET),
     ] = None,
     destinations_file: Annotated[
         Path | None,
-        typer.Option(
+        value_option(
             metavar="FILE",
             help="Destinations from a file: one ARN per line (# comments), CSV with header "
             "arn[,external_id_env], or a JSON list of ARNs or "
             '{"arn": ..., "external_id_env": ...} objects.',
-            dir_okay=False,
-            show_default=False,
-            rich_help_panel=_TARGET,
+            panel=_TARGET,
+            file=True,
         ),
     ] = None,
     vendor_account_id: Annotated[
-        str,
-        typer.Option(
-            metavar="ACCOUNT_ID",
-            help="The Quiverstone production account that assumes the intermediate role.",
-            rich_help_panel=_TARGET,
-        ),
+        str, vendor_account_option(panel=_TARGET)
     ] = QUIVERSTONE_PRODUCTION_ACCOUNT,
     profile: ProfileOpt = None,
     intermediate_profile: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="PROFILE",
             help="Profile with IAM and CloudTrail read access in the intermediate account "
             "(default: --profile when it is in that account).",
-            show_default=False,
-            rich_help_panel=_CREDS,
+            panel=_CREDS,
         ),
     ] = None,
     destination_profile: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="PROFILE",
             help="Profile with IAM read access in the destination accounts.",
-            show_default=False,
-            rich_help_panel=_CREDS,
+            panel=_CREDS,
         ),
     ] = None,
     region: RegionOpt = None,
     source_identity: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="VALUE",
             help="SourceIdentity hop 1 sets (as the platform does); both trusts then need "
             "sts:SetSourceIdentity.",
-            show_default=False,
-            rich_help_panel=_RUN,
+            panel=_RUN,
         ),
     ] = None,
     session_tag: Annotated[
         list[str] | None,
-        typer.Option(
+        value_option(
             metavar="KEY=VALUE",
             help="KEY=VALUE session tag hop 1 passes (repeatable); trusts then need "
             "sts:TagSession.",
-            show_default=False,
-            rich_help_panel=_RUN,
+            panel=_RUN,
         ),
     ] = None,
-    since: Annotated[
-        str,
-        typer.Option(
-            metavar="DURATION",
-            help="CloudTrail look-back window: minutes, hours or days (30m, 24h, 7d; at most 90d).",
-            rich_help_panel=_RUN,
-        ),
-    ] = "24h",
+    since: Annotated[str, since_option(panel=_RUN)] = "24h",
     no_live: Annotated[
         bool,
         typer.Option(
@@ -157,52 +139,32 @@ def check(  # noqa: PLR0917  (one parameter per command-line option)
             rich_help_panel=_RUN,
         ),
     ] = False,
-    trail_bucket: Annotated[
-        str | None,
-        typer.Option(
-            metavar="S3_URL",
-            help="s3://BUCKET/PREFIX of an organization trail's logs, read when the "
-            "event history is not enough.",
-            show_default=False,
-            rich_help_panel=_RUN,
-        ),
-    ] = None,
-    trail_bucket_profile: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PROFILE",
-            help="Profile that may read --trail-bucket.",
-            show_default=False,
-            rich_help_panel=_RUN,
-        ),
-    ] = None,
+    trail_bucket: Annotated[str | None, trail_bucket_option(panel=_RUN)] = None,
+    trail_bucket_profile: Annotated[str | None, trail_bucket_profile_option(panel=_RUN)] = None,
     external_id_file: Annotated[
         Path | None,
-        typer.Option(
+        value_option(
             metavar="FILE",
             help="Read the intermediate role's External ID from this file "
             "(default: $QSDOCTOR_EXTERNAL_ID).",
-            dir_okay=False,
-            show_default=False,
-            rich_help_panel=_IDS,
+            panel=_IDS,
+            file=True,
         ),
     ] = None,
     external_id_secret: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="SECRET_ARN",
             help="Read it from this Secrets Manager secret ARN (with --profile).",
-            show_default=False,
-            rich_help_panel=_IDS,
+            panel=_IDS,
         ),
     ] = None,
     external_id: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="VALUE",
             help="The External ID itself. Works, but warns: it shows in ps and shell history.",
-            show_default=False,
-            rich_help_panel=_IDS,
+            panel=_IDS,
         ),
     ] = None,
     prompt_external_id: Annotated[
@@ -215,31 +177,28 @@ def check(  # noqa: PLR0917  (one parameter per command-line option)
     ] = False,
     destination_external_id_file: Annotated[
         Path | None,
-        typer.Option(
+        value_option(
             metavar="FILE",
             help="Read the destinations' External ID from this file "
             "(default: $QSDOCTOR_DESTINATION_EXTERNAL_ID).",
-            dir_okay=False,
-            show_default=False,
-            rich_help_panel=_IDS,
+            panel=_IDS,
+            file=True,
         ),
     ] = None,
     destination_external_id_secret: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="SECRET_ARN",
             help="Read it from this Secrets Manager secret ARN.",
-            show_default=False,
-            rich_help_panel=_IDS,
+            panel=_IDS,
         ),
     ] = None,
     destination_external_id: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="VALUE",
             help="The destinations' External ID itself (warns, as --external-id).",
-            show_default=False,
-            rich_help_panel=_IDS,
+            panel=_IDS,
         ),
     ] = None,
     output: OutputOpt = OutputFormat.CONSOLE,
@@ -258,23 +217,21 @@ def check(  # noqa: PLR0917  (one parameter per command-line option)
     verbose: VerboseOpt = 0,
     save_facts: Annotated[
         Path | None,
-        typer.Option(
+        value_option(
             metavar="FILE",
             help="Also write the collected facts to this JSON file (External IDs redacted).",
-            dir_okay=False,
-            show_default=False,
-            rich_help_panel=_REPLAY,
+            panel=_REPLAY,
+            file=True,
         ),
     ] = None,
     from_facts: Annotated[
         Path | None,
-        typer.Option(
+        value_option(
             metavar="FILE",
             help="Run the checks on a saved bundle instead of AWS (no AWS calls; the "
             "target and collection options are taken from the bundle).",
-            dir_okay=False,
-            show_default=False,
-            rich_help_panel=_REPLAY,
+            panel=_REPLAY,
+            file=True,
         ),
     ] = None,
 ) -> None:

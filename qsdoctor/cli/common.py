@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from qsdoctor.inputs import CheckInputs, Prompt, ReadSecret
 
 __all__ = [
+    "ConsoleOrJson",
     "OutputFormat",
     "OutputOpt",
     "ProfileOpt",
@@ -29,8 +31,13 @@ __all__ = [
     "app",
     "build_config",
     "exit_on_error",
+    "since_option",
     "stderr_console",
+    "trail_bucket_option",
+    "trail_bucket_profile_option",
     "use_color",
+    "value_option",
+    "vendor_account_option",
 ]
 
 app = typer.Typer(
@@ -69,6 +76,61 @@ VerboseOpt = Annotated[
         "--verbose", "-v", count=True, help="-v adds evidence; -vv shows tracebacks for debugging."
     ),
 ]
+
+
+class ConsoleOrJson(enum.StrEnum):
+    """Output formats of `trail` and `simulate`: the console view or one JSON document."""
+
+    CONSOLE = "console"
+    JSON = "json"
+
+
+def value_option(
+    *decls: str, metavar: str, help: str, panel: str | None = None, file: bool = False
+) -> Any:
+    """A `typer.Option` taking a value whose absence needs no `[default: None]` in --help.
+
+    `panel` groups it in rich help; `file` makes it a file path (a directory is refused).
+    """
+    extra: dict[str, Any] = {"dir_okay": False} if file else {}
+    return typer.Option(
+        *decls, metavar=metavar, help=help, show_default=False, rich_help_panel=panel, **extra
+    )
+
+
+# Options `check` and `trail` share. Factories, not aliases, so `check` can keep its
+# help panels.
+
+
+def since_option(panel: str | None = None) -> Any:
+    return typer.Option(
+        metavar="DURATION",
+        help="CloudTrail look-back window: minutes, hours or days (30m, 24h, 7d; at most 90d).",
+        rich_help_panel=panel,
+    )
+
+
+def vendor_account_option(panel: str | None = None) -> Any:
+    return typer.Option(
+        metavar="ACCOUNT_ID",
+        help="The Quiverstone production account that assumes the intermediate role.",
+        rich_help_panel=panel,
+    )
+
+
+def trail_bucket_option(panel: str | None = None) -> Any:
+    return value_option(
+        metavar="S3_URL",
+        help="s3://BUCKET/PREFIX of an organization trail's logs, read when the "
+        "event history is not enough.",
+        panel=panel,
+    )
+
+
+def trail_bucket_profile_option(panel: str | None = None) -> Any:
+    return value_option(
+        metavar="PROFILE", help="Profile that may read --trail-bucket.", panel=panel
+    )
 
 
 def stderr_console() -> Console:

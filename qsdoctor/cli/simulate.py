@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import sys
 from pathlib import Path
@@ -12,18 +11,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from qsdoctor.cli.common import VerboseOpt, app, exit_on_error, use_color
+from qsdoctor.cli.common import ConsoleOrJson, VerboseOpt, app, exit_on_error, use_color
 from qsdoctor.errors import UsageError
 
 if TYPE_CHECKING:
     from qsdoctor.policy import Policy
-
-
-class SimulateOutput(enum.StrEnum):
-    """Output formats of `simulate`."""
-
-    CONSOLE = "console"
-    JSON = "json"
 
 
 _MARKS = {
@@ -88,8 +80,8 @@ def simulate(
         ),
     ] = None,
     output: Annotated[
-        SimulateOutput, typer.Option("--output", "-o", help="Result format.")
-    ] = SimulateOutput.CONSOLE,
+        ConsoleOrJson, typer.Option("--output", "-o", help="Result format.")
+    ] = ConsoleOrJson.CONSOLE,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Decide offline whether AWS would allow a request, layer by layer.
@@ -145,7 +137,7 @@ def simulate(
             )
             result = evaluation.to_dict()
             results = [result]
-    if output is SimulateOutput.JSON:
+    if output is ConsoleOrJson.JSON:
         typer.echo(json.dumps(result, indent=2))
     else:
         _render(results, batch=isinstance(result, list), verbose=verbose)

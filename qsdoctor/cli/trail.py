@@ -9,7 +9,6 @@ the collectors are imported in the command body so `qsdoctor --help` stays light
 
 from __future__ import annotations
 
-import enum
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -17,14 +16,20 @@ import typer
 
 from qsdoctor import QUIVERSTONE_PRODUCTION_ACCOUNT
 from qsdoctor.cli.common import (
+    ConsoleOrJson,
     ProfileOpt,
     RegionOpt,
     VerboseOpt,
     app,
     build_config,
     exit_on_error,
+    since_option,
     stderr_console,
+    trail_bucket_option,
+    trail_bucket_profile_option,
     use_color,
+    value_option,
+    vendor_account_option,
 )
 from qsdoctor.errors import QsdoctorError
 
@@ -38,57 +43,28 @@ TRAIL_CHECKS = ("QS401", "QS402", "QS403")
 TRAIL_SCHEMA_VERSION = "1.0"
 
 
-class TrailOutput(enum.StrEnum):
-    """Formats of `qsdoctor trail`."""
-
-    CONSOLE = "console"
-    JSON = "json"
-
-
 @app.command("trail")
 def trail(  # noqa: PLR0917  (one parameter per command-line option)
     intermediate_arn: Annotated[
-        str,
-        typer.Option(metavar="ARN", help="ARN of the intermediate role.", show_default=False),
+        str, value_option(metavar="ARN", help="ARN of the intermediate role.")
     ],
-    since: Annotated[
-        str,
-        typer.Option(metavar="DURATION", help="Look-back window: 30m, 24h, 7d (at most 90d)."),
-    ] = "24h",
+    since: Annotated[str, since_option()] = "24h",
     profile: ProfileOpt = None,
     intermediate_profile: Annotated[
         str | None,
-        typer.Option(
+        value_option(
             metavar="PROFILE",
-            show_default=False,
             help="Profile with CloudTrail read access in the intermediate account "
             "(hop-1 successes, hop-2 failures).",
         ),
     ] = None,
     region: RegionOpt = None,
-    trail_bucket: Annotated[
-        str | None,
-        typer.Option(
-            metavar="S3_URL",
-            show_default=False,
-            help="s3://BUCKET/PREFIX of an organization trail's log files.",
-        ),
-    ] = None,
-    trail_bucket_profile: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PROFILE", show_default=False, help="Profile that may read --trail-bucket."
-        ),
-    ] = None,
-    vendor_account_id: Annotated[
-        str,
-        typer.Option(
-            metavar="ACCOUNT_ID", help="The Quiverstone production account that assumes the role."
-        ),
-    ] = QUIVERSTONE_PRODUCTION_ACCOUNT,
+    trail_bucket: Annotated[str | None, trail_bucket_option()] = None,
+    trail_bucket_profile: Annotated[str | None, trail_bucket_profile_option()] = None,
+    vendor_account_id: Annotated[str, vendor_account_option()] = QUIVERSTONE_PRODUCTION_ACCOUNT,
     output: Annotated[
-        TrailOutput, typer.Option("--output", "-o", help="Timeline format.")
-    ] = TrailOutput.CONSOLE,
+        ConsoleOrJson, typer.Option("--output", "-o", help="Timeline format.")
+    ] = ConsoleOrJson.CONSOLE,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Show CloudTrail's AssumeRole timeline for a chain: failures, successes, causes.
@@ -135,7 +111,7 @@ def trail(  # noqa: PLR0917  (one parameter per command-line option)
             findings=findings,
             context={**facts_context(facts), "mode": "trail"},
         )
-        if output is TrailOutput.JSON:
+        if output is ConsoleOrJson.JSON:
             import json
 
             json.dump(timeline_json(facts, report), sys.stdout, indent=2)

@@ -92,11 +92,13 @@ def test_check_help_lists_the_contract_options() -> None:
         assert re.search(rf"(^|[ ,]){re.escape(option)}\b", text, re.MULTILINE), option
 
 
-def test_usage_doc_shows_the_current_check_help() -> None:
+def test_usage_doc_shows_the_current_help_of_every_command() -> None:
     if REGEN:
         regenerate()
     blocks = {m["cmd"]: m["body"] for m in _BLOCK.finditer(USAGE.read_text(encoding="utf-8"))}
-    assert "check" in blocks, "docs/usage.md lacks the check help block"
-    assert blocks["check"] == help_text("check"), (
-        "docs/usage.md is stale: run QSDOCTOR_REGEN_DOCS=1 python -m pytest tests/cli/test_help.py"
+    assert set(blocks) == set(commands()), "docs/usage.md lacks a command's help block"
+    stale = [command for command in commands() if blocks[command] != help_text(command)]
+    assert stale == [], (
+        f"docs/usage.md is stale for {stale}: "
+        "run QSDOCTOR_REGEN_DOCS=1 python -m pytest tests/cli/test_help.py"
     )
