@@ -555,9 +555,12 @@ def destination_session_requirements(facts: Facts, dest: Destination) -> Outcome
     How it decides, for a session of the intermediate role:
     - pass: the trust allows each required action, or nothing beyond sts:AssumeRole
       is carried (no source identity, no session tags).
-    - fail: a required action is not allowed; the finding names it.
+    - fail: a required action is not allowed, or only under conditions the carried
+      values do not meet (e.g. a trust pinning aws:SourceIdentity to another value);
+      the finding names it.
     - skip: the role does not exist (QS201), or the trust does not admit the
-      intermediate role at all (QS202).
+      intermediate role at all (QS202), or refuses it on other conditions (the External
+      ID, aws:PrincipalArn: QS202/QS203).
     """
     role = destination_role(dest)
     trust = trust_of(role)
