@@ -73,7 +73,10 @@ def intermediate_assume_permission(facts: Facts, dest: Destination) -> Outcome:
     calling sts:AssumeRole on the destination ARN.
 
     How it decides:
-    - pass: allowed; the finding names the statement that allows it.
+    - pass: allowed; the finding names the statement that allows it. Also when the
+      destination is in the intermediate account itself and its trust names the role:
+      within one account that trust is enough without an identity-policy Allow (unless
+      the permissions boundary does not allow it).
     - fail: no statement allows it (usually pAssumeRoleScope or pDestinationRoleName
       does not cover this destination), an explicit Deny matches it, or the permissions
       boundary does not allow it; the finding names the deciding statement or layer.

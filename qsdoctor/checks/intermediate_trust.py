@@ -278,7 +278,9 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
     How it decides, per statement that admits the production account (if several do,
     the weakest one decides, since any one of them lets the call in):
     - pass: sts:ExternalId is required with StringEquals (or StringEqualsIgnoreCase /
-      StringLike without wildcards) and at least one value STS can send.
+      StringLike without wildcards) and at least one value STS can send; or a Deny
+      statement refuses every other External ID (e.g. Deny with StringNotEquals on
+      sts:ExternalId), which enforces it just as well.
     - warn: no sts:ExternalId condition: hop 1 works, but with no confused-deputy
       protection (the reference: "ALWAYS use External ID in production").
     - warn: the condition does not really require it: `…IfExists` and negated operators
