@@ -424,8 +424,9 @@ def render_permissions_md(registry: Mapping[str, CheckSpec] | None = None) -> st
         )
     lines += [
         "",
-        "`cloudwatch:PutMetricData` joins the allowlist only for `qsdoctor probe` when",
-        "metrics are asked for. `secretsmanager:GetSecretValue` is needed only with",
+        "`cloudwatch:PutMetricData` is not on the allowlist: it is set aside for",
+        "`qsdoctor probe` (planned, not implemented yet) to publish metrics when asked.",
+        "`secretsmanager:GetSecretValue` is needed only with",
         "`--external-id-secret`; `s3:ListBucket` / `s3:GetObject` only to read an",
         "organization trail's log files.",
     ]

@@ -102,3 +102,46 @@ def test_usage_doc_shows_the_current_help_of_every_command() -> None:
         f"docs/usage.md is stale for {stale}: "
         "run QSDOCTOR_REGEN_DOCS=1 python -m pytest tests/cli/test_help.py"
     )
+
+
+#: Commands of design.md that do not exist yet. Docs may name them only as planned.
+PLANNED_COMMANDS = {"probe", "scan", "lint"}
+DOCS = [USAGE.parents[1] / "README.md", USAGE, USAGE.parent / "permissions.md"]
+
+
+def _paragraphs(path: Path) -> list[str]:
+    return re.split(r"\n\s*\n", path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_docs_name_only_commands_and_options_that_exist(path: Path) -> None:
+    group = typer.main.get_command(app)
+    options = {"--help", "--version"}
+    for command in getattr(group, "commands", {}).values():
+        for param in command.params:
+            options.update(o for o in (*param.opts, *param.secondary_opts) if o.startswith("--"))
+    for paragraph in _paragraphs(path):
+        code = paragraph.lstrip().startswith("```")
+        pattern = r"^\s*qsdoctor ([a-z]+)" if code else r"`qsdoctor ([a-z]+)"
+        named = set(re.findall(pattern, paragraph, re.MULTILINE))
+        unknown = named - set(commands())
+        assert unknown <= PLANNED_COMMANDS, (path.name, unknown)
+        if unknown:
+            assert "planned" in paragraph, f"{path.name}: {unknown} must be called planned"
+        flags = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", paragraph))
+        assert flags <= options, (path.name, flags - options)
+
+
+def test_the_docs_test_catches_a_made_up_command_and_option(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.md"
+    fake.write_text("Run `qsdoctor probe --config x`.\n\nThen `qsdoctor check --frobnicate`.\n")
+    with pytest.raises(AssertionError):
+        test_docs_name_only_commands_and_options_that_exist(fake)
+    fake.write_text("`qsdoctor probe` is planned.\n")
+    test_docs_name_only_commands_and_options_that_exist(fake)
+    fake.write_text("```sh\nqsdoctor scan --intermediate-arn ARN\n```\n")
+    with pytest.raises(AssertionError):
+        test_docs_name_only_commands_and_options_that_exist(fake)
+    fake.write_text("`qsdoctor check --frobnicate`\n")
+    with pytest.raises(AssertionError):
+        test_docs_name_only_commands_and_options_that_exist(fake)
