@@ -280,6 +280,8 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
       path, or a unique ID (AROA…/AIDA…) left after the intermediate role was
       re-created (re-save the trust with the role ARN); or an aws:PrincipalArn
       condition that names another principal.
+    - fail: a Deny statement without conditions covers the intermediate role (an
+      explicit Deny overrides every Allow).
     - fail: a wildcard principal (`"*"`) or NotPrincipal lets any AWS account in
       ("No wildcard principals in trust policies").
     - skip: the role does not exist (QS201) or could not be read, or the configured
@@ -296,7 +298,7 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
     """
     role = destination_role(dest)
     trust = trust_of(role)
-    from qsdoctor.policy import principal_entries
+    from qsdoctor.policy import principal_entries, unconditional_denies
 
     who = hop2_principal(facts)
     entries = [e for e in principal_entries(trust) if e.statement.effect == "Allow"]
@@ -321,6 +323,14 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
             f"the trust does not admit the intermediate role {who.role_arn}: {why}",
             evidence.trust_policy(role),
             remediation=fix,
+        )
+    denied = unconditional_denies(trust, who.session_arn, principal_role_arn=who.role_arn)
+    if denied:
+        return Outcome.failed(
+            f"{denied[0].label} explicitly denies sts:AssumeRole to the intermediate role "
+            f"{who.role_arn} without conditions: an explicit Deny overrides every Allow",
+            *evidence.statement_refs((*denied, *refs)),
+            remediation="remove or narrow the Deny statement in the trust of {subject}",
         )
     in_refs = {(r.policy, r.index) for r in refs}
     mine = [e for e in entries if (e.statement.policy, e.statement.index) in in_refs]

@@ -123,6 +123,8 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
       NotPrincipal: anyone in any AWS account may assume the role whenever the
       conditions hold, and conditions are no substitute for naming the principal
       ("No wildcard principals in trust policies").
+    - fail: a Deny statement without conditions covers hop 1's principal: an explicit
+      Deny overrides every Allow.
     - warn: a wildcard principal whose aws:PrincipalAccount or aws:PrincipalArn condition
       admits only the production account: no open door, but not the reference's form.
     - warn: the trust also admits principals other than the production account, or holds
@@ -141,7 +143,12 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
     """
     role = intermediate_role(facts)
     trust = trust_of(role)
-    from qsdoctor.policy import admitting_statements, principal_condition_verdict, principal_entries
+    from qsdoctor.policy import (
+        admitting_statements,
+        principal_condition_verdict,
+        principal_entries,
+        unconditional_denies,
+    )
 
     vendor = facts.vendor_account_id
     entries = principal_entries(trust)
@@ -195,6 +202,13 @@ def intermediate_trust_principal(facts: Facts) -> Outcome:
                 if conditioned
                 else ""
             )
+        )
+    denied = unconditional_denies(trust, hop1_principal(facts))
+    if denied:
+        shown += denied
+        fails.append(
+            f"{denied[0].label} explicitly denies sts:AssumeRole to {hop1_principal(facts)} "
+            "without conditions: an explicit Deny overrides every Allow"
         )
     if by_account:
         shown += by_account

@@ -36,6 +36,7 @@ from qsdoctor.policy.principals import (
     admitting_statements,
     naming_statements,
     principal_entries,
+    unconditional_denies,
 )
 from qsdoctor.policy.scope import classify_assume_scope, extra_permissions
 
@@ -69,4 +70,5 @@ __all__ = [
     "parse_policy",
     "principal_condition_verdict",
     "principal_entries",
+    "unconditional_denies",
 ]

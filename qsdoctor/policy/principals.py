@@ -161,3 +161,26 @@ def naming_statements(
         for stmt in trust.statements
         if stmt.allow and action_applies(stmt, action) and names_caller_directly(stmt, caller)
     )
+
+
+def unconditional_denies(
+    trust: Policy,
+    principal: str,
+    *,
+    principal_role_arn: str | None = None,
+    action: str = "sts:AssumeRole",
+) -> tuple[StatementRef, ...]:
+    """Deny statements without conditions whose Principal and Action cover the request:
+    the trust refuses it whatever its Allow statements say (explicit deny wins).
+
+    NOTE: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
+    caller = parse_caller(principal, principal_role_arn)
+    return tuple(
+        stmt.ref
+        for stmt in trust.statements
+        if not stmt.allow
+        and not stmt.conditions
+        and action_applies(stmt, action)
+        and statement_admits(stmt, caller)
+    )

@@ -489,3 +489,31 @@ def test_qs204_deny_on_the_carried_source_identity_fails() -> None:
     assert run("QS204", facts(source_identity="jdoe"), dest(trust)).status is Status.FAIL
     ok = facts(source_identity="svc-quiverstone")
     assert run("QS204", ok, dest(trust)).status is Status.PASS
+
+
+# --------------------------------------------------------------------------------------
+# An unconditional Deny in a trust beats every Allow (IAM UG reference_policies
+# _evaluation-logic): the trust then does NOT admit the principal, whatever the Allow
+# says, and the principal checks must say so rather than pass.
+
+
+def test_qs102_unconditional_deny_of_the_production_account_fails() -> None:
+    trust = doc(
+        stmt(ROOT, {"StringEquals": {"sts:ExternalId": EXT}}),
+        stmt({"AWS": VENDOR}, effect="Deny"),
+    )
+    out = run("QS102", facts(trust))
+    assert out.status is Status.FAIL, out.detail
+    assert "Deny" in out.detail or "denies" in out.detail
+
+
+def test_qs202_unconditional_deny_of_the_intermediate_role_fails() -> None:
+    trust = doc(stmt({"AWS": INTERMEDIATE}), stmt({"AWS": INTERMEDIATE}, effect="Deny"))
+    out = run("QS202", facts(), dest(trust))
+    assert out.status is Status.FAIL, out.detail
+    # a Deny for someone else changes nothing
+    other = doc(
+        stmt({"AWS": INTERMEDIATE}),
+        stmt({"AWS": f"arn:aws:iam::{INTER}:role/Other"}, effect="Deny"),
+    )
+    assert run("QS202", facts(), dest(other)).status is Status.PASS
