@@ -292,14 +292,39 @@ def test_markdown_tables_survive_pipes_and_newlines() -> None:
     for row in rows:
         # Five cells: six unescaped pipes.
         assert row.replace("\\|", "").count("|") == 6
-    assert "at least 32 \\| use a generator" in text
-    assert "77b02e<br>hint" in text
     assert "&lt;not authorized&gt; &amp; denied" in text
     assert "<not authorized>" not in text
+    # The verdict first, then what needs attention, then every check.
+    assert (
+        text.splitlines()[2] == "**2 failed · 1 warning · 3 passed · 1 skipped · 1 error — exit 1**"
+    )
+    assert text.index("## What needs attention") < text.index("## All checks")
     assert "### ✗ QS104 Configured External ID does not match the trust policy" in text
+    # Multi-line causes keep their breaks (a backslash hard break), prose stays escaped.
+    assert "fingerprint 77b02e\\\nhint: same first 40" in text
     assert "**Fix:** update the External ID" in text
     assert "### ✓" not in text
     assert "### –" not in text
+    # Problems are detailed above; the table points there, passing rows keep their result.
+    assert (
+        "| ✗ fail | QS104 | Configured External ID does not match the trust policy |  | see above |"
+        in text
+    )
+    assert "| ✓ pass | QS101 | Intermediate role exists |  | " + INTERMEDIATE + " exists |" in text
+    assert "at least 32 | use a generator" in text  # prose: no table to break
+
+
+def test_markdown_escapes_emphasis_outside_code_spans() -> None:
+    scope = finding(
+        "QS107",
+        Status.WARN,
+        "Assume-role scope: any-role-any-account",
+        "may assume arn:aws:iam::*:role/* and *more*",
+        remediation="narrow it: `arn:aws:iam::*:role/Name`",
+    )
+    text = render(OutputFormat.MARKDOWN, sample_report(findings=(scope,)))
+    assert "arn:aws:iam::\\*:role/\\* and \\*more\\*" in text
+    assert "`arn:aws:iam::*:role/Name`" in text
 
 
 @pytest.mark.parametrize("strict", [False, True])
