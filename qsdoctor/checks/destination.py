@@ -463,6 +463,25 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
     )
     requiring = present[0][0] if present else guards[0].statement
     if supplied is None:
+        without = evaluate(
+            Request(
+                principal=who.session_arn,
+                action="sts:AssumeRole",
+                resource=role.arn,
+                principal_role_arn=who.role_arn,
+            ),
+            identity_policies=(_intermediate_grant(role.arn),),
+            trust_policy=trust,
+        )
+        if without.allowed:
+            # another Allow statement needs no External ID: STS admits hop 2 without one
+            lets_in = [r for r in without.deciding if r.policy == trust.name] or list(refs)
+            return Outcome.passed(
+                f"the trust admits hop 2 without an External ID ({lets_in[0].label}), so "
+                f"none needs to be supplied; the condition of {requiring.label} does not "
+                "protect this role",
+                *ev,
+            )
         detail = (
             f"{requiring.label} requires an External ID, but none was supplied for this "
             "destination: hop 2 without one is refused"

@@ -517,3 +517,17 @@ def test_qs202_unconditional_deny_of_the_intermediate_role_fails() -> None:
         stmt({"AWS": f"arn:aws:iam::{INTER}:role/Other"}, effect="Deny"),
     )
     assert run("QS202", facts(), dest(other)).status is Status.PASS
+
+
+def test_qs203_no_id_supplied_but_another_statement_needs_none() -> None:
+    # Two Allow statements admit the intermediate role, one without a condition: STS
+    # admits hop 2 without an External ID (any one Allow suffices), so QS203 must not
+    # claim "hop 2 without one is refused" (nor offer itself as a denial's cause).
+    trust = doc(
+        stmt({"AWS": INTERMEDIATE}, {"StringEquals": {"sts:ExternalId": DEST_EXT}}),
+        stmt({"AWS": INTERMEDIATE}),
+    )
+    out = run("QS203", facts(), dest(trust, ext=None))
+    assert out.status is not Status.FAIL
+    assert "refused" not in out.detail, out.detail
+    assert all(e.kind != "possible-cause" for e in out.evidence)
