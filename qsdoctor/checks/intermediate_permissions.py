@@ -172,10 +172,22 @@ def _same_account_grant(
     return ()
 
 
-def _fits(scope: ScopeClassification, dest_arn: str) -> bool:
-    from qsdoctor.policy import arn_matches
+def _fits(role: RoleFacts, partition: str, dest_arn: str) -> bool:
+    """Whether the role's policies (and boundary) allow sts:AssumeRole on the destination,
+    as the engine decides it: NotResource and Deny statements included."""
+    from qsdoctor.policy import Request, evaluate
 
-    return any(arn_matches(pattern, dest_arn) for pattern in scope.resources)
+    identity, boundary = permission_policies(role)
+    return evaluate(
+        Request(
+            principal=session_arn(role, partition),
+            action="sts:AssumeRole",
+            resource=dest_arn,
+            principal_role_arn=role.arn,
+        ),
+        identity_policies=identity,
+        permission_boundary=boundary,
+    ).allowed
 
 
 def _role_name(arn: str) -> str:
@@ -258,8 +270,8 @@ def intermediate_scope(facts: Facts) -> Outcome:
                 f"pAssumeRoleScope=specific-role-any-account{suggestion}"
             ),
         )
-    misfits = [d.arn for d in facts.destinations if not _fits(scope, d.arn)]
-    allowed = ", ".join(scope.resources) or "nothing"
+    misfits = [d.arn for d in facts.destinations if not _fits(role, facts.partition, d.arn)]
+    allowed = ", ".join(scope.resources) or scope.explanation or "nothing"
     if misfits:
         wanted = sorted({_role_name(arn) for arn in misfits})
         return Outcome.warned(

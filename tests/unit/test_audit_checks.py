@@ -531,3 +531,24 @@ def test_qs203_no_id_supplied_but_another_statement_needs_none() -> None:
     assert out.status is not Status.FAIL
     assert "refused" not in out.detail, out.detail
     assert all(e.kind != "possible-cause" for e in out.evidence)
+
+
+def test_qs107_not_resource_scope_does_not_leave_out_an_allowed_destination() -> None:
+    # IAM UG reference_policies_elements_notresource: Allow + NotResource allows every
+    # resource except those listed, so DEST is allowed (QS106 passes).
+    not_admin = doc(
+        {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "NotResource": f"arn:aws:iam::{DEST_ACCT}:role/Admin",
+        }
+    )
+    d = dest(doc(stmt({"AWS": INTERMEDIATE})))
+    f = facts(identity=(not_admin,), destinations=(d,))
+    assert run("QS106", f, d).status is Status.PASS
+    out = run("QS107", f)
+    assert "does not include" not in out.detail, out.detail
+    # and a destination the NotResource excludes is left out
+    admin = dest(doc(stmt({"AWS": INTERMEDIATE})), arn=f"arn:aws:iam::{DEST_ACCT}:role/Admin")
+    f2 = facts(identity=(not_admin,), destinations=(admin,))
+    assert "does not include" in run("QS107", f2).detail
