@@ -552,3 +552,18 @@ def test_qs107_not_resource_scope_does_not_leave_out_an_allowed_destination() ->
     admin = dest(doc(stmt({"AWS": INTERMEDIATE})), arn=f"arn:aws:iam::{DEST_ACCT}:role/Admin")
     f2 = facts(identity=(not_admin,), destinations=(admin,))
     assert "does not include" in run("QS107", f2).detail
+
+
+def test_qs204_tag_conditions_are_not_guessed() -> None:
+    # aws-facts §3: whether inherited transitive tags appear in hop 2's aws:TagKeys is
+    # undocumented; a tag condition must neither fail nor silently pass as checked.
+    trust = doc(
+        stmt(
+            {"AWS": INTERMEDIATE},
+            {"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}},
+            action=["sts:AssumeRole", "sts:TagSession"],
+        )
+    )
+    out = run("QS204", facts(session_tag_keys=("team",)), dest(trust))
+    assert out.status is Status.PASS, out.detail
+    assert "not checked" in out.detail
