@@ -212,9 +212,8 @@ def _why_not(entries: list[PrincipalEntry], who: Hop2Principal) -> tuple[str, st
     stale = [e for e in entries if e.kind == "unique-id"]
     if stale:
         return (
-            f"it trusts {', '.join(e.value for e in stale)}, a unique ID left after the "
-            "intermediate role was re-created (IAM shows the ID of the deleted role, which "
-            "never matches again) — re-save the trust with the role ARN",
+            f"it trusts {', '.join(e.value for e in stale)}, the unique ID of a deleted role: "
+            "the intermediate role was re-created, and the old ID never matches again",
             "edit the trust of {subject}: replace the AROA…/AIDA… ID with {intermediate_arn} "
             "(IAM stores the new role's ID when the trust is saved)",
         )
@@ -225,9 +224,8 @@ def _why_not(entries: list[PrincipalEntry], who: Hop2Principal) -> tuple[str, st
     ]
     if same_name:
         return (
-            f"it trusts {same_name[0].value}, the intermediate role's name under path "
-            f"{same_name[0].role_path}, but the intermediate role is {who.role_arn}: a role "
-            "principal must carry the exact path",
+            f"it trusts {same_name[0].value}: the right name under path "
+            f"{same_name[0].role_path}, but a role principal must carry the role's exact path",
             None,
         )
     other_role = [
@@ -245,7 +243,7 @@ def _why_not(entries: list[PrincipalEntry], who: Hop2Principal) -> tuple[str, st
     if elsewhere:
         accounts = ", ".join(dict.fromkeys(e.account or "" for e in elsewhere))
         return (
-            f"it trusts account(s) {accounts} ({', '.join(_describe(e) for e in elsewhere)}), "
+            f"it trusts {', '.join(e.value for e in elsewhere)} in account(s) {accounts}, "
             f"not the intermediate account {who.account}",
             None,
         )
@@ -313,6 +311,7 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
             "assume the role whenever its conditions hold",
             Evidence(kind=EXPOSURE_EVIDENCE_KIND, summary="wildcard principal in the trust"),
             *evidence.statement_refs([e.statement for e in wildcards]),
+            title="Destination trust admits any principal (wildcard)",
             remediation=(
                 'replace the wildcard principal in the trust of {subject} with "Principal": '
                 '{{"AWS": "{intermediate_arn}"}}'
@@ -321,7 +320,7 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
     if not refs:
         why, fix = _why_not([e for e in entries if not e.negated], who)
         return Outcome.failed(
-            f"the trust does not admit the intermediate role {who.role_arn}: {why}",
+            why,
             evidence.trust_policy(role),
             remediation=fix,
         )
@@ -331,6 +330,7 @@ def destination_trust_principal(facts: Facts, dest: Destination) -> Outcome:
             f"{denied[0].label} explicitly denies sts:AssumeRole to the intermediate role "
             f"{who.role_arn} without conditions: an explicit Deny overrides every Allow",
             *evidence.statement_refs((*denied, *refs)),
+            title="Destination trust denies the intermediate role",
             remediation="remove or narrow the Deny statement in the trust of {subject}",
         )
     in_refs = {(r.policy, r.index) for r in refs}

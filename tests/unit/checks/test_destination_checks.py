@@ -209,8 +209,9 @@ def test_qs202_stale_unique_id_fails_with_recreation_hint() -> None:
     out = destination_trust_principal(facts(d), d)
     assert out.status is Status.FAIL
     assert "re-created" in out.detail
-    assert "re-save the trust with the role ARN" in out.detail
-    assert "{intermediate_arn}" in (out.remediation or "")
+    assert "unique ID of a deleted role" in out.detail
+    # Re-saving with the ARN is the fix, said once in the remediation.
+    assert "replace the AROA…/AIDA… ID with {intermediate_arn}" in (out.remediation or "")
 
 
 def test_qs202_wrong_path_fails() -> None:
