@@ -548,13 +548,16 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
     extra: list[Evidence] = []
     if values:
         closest = min(values, key=lambda v: (levenshtein(supplied.value, v), v))
-        detail += f" (closest value in the trust: {describe_secret(closest)})"
+        detail = (
+            f"the supplied External ID does not match: supplied {supplied.describe()} · "
+            f"trust {describe_secret(closest)} (the closest value)"
+        )
         hints = mismatch_hints(supplied.value, closest)
-        if hints:
-            detail += "; hint: " + "; ".join(hints)
-        extra.append(evidence.external_id("closest External ID in the trust", closest))
         if intermediate_value is not None and closest == intermediate_value:
-            detail += "; the trust holds the intermediate role's External ID"
+            hints.append("the trust holds the intermediate role's External ID")
+        if hints:
+            detail += "\nhint: " + "; ".join(hints)
+        extra.append(evidence.external_id("closest External ID in the trust", closest))
     guard_ev = evidence.statement_refs([g.statement for g in guards])
     return Outcome.failed(detail, mine, *extra, *ev, *guard_ev)
 

@@ -507,9 +507,12 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
     if values:
         closest = min(values, key=lambda v: (levenshtein(configured.value, v), v))
         hints = mismatch_hints(configured.value, closest)
-        detail += f" (closest value in the trust: {describe_secret(closest)})"
+        detail = (
+            f"the configured External ID does not match: configured {configured.describe()} · "
+            f"trust {describe_secret(closest)} (the closest value)"
+        )
         if hints:
-            detail += "; hint: " + "; ".join(hints)
+            detail += "\nhint: " + "; ".join(hints)
         extra.append(evidence.external_id("closest External ID in the trust", closest))
     return Outcome.failed(
         detail,

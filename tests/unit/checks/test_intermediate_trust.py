@@ -211,6 +211,8 @@ def test_qs104_fails_on_a_mismatch_with_safe_hints_only() -> None:
     assert "does not match" in f.detail
     assert "prefix" in f.detail
     assert f"{len(EXTERNAL_ID)} chars" in f.detail
+    # Lengths and fingerprints on one line, the safe hint on its own.
+    assert f.detail.splitlines()[1].startswith("hint: one is a prefix of the other")
     out = text_of(f)
     assert EXTERNAL_ID not in out
     assert configured not in out
