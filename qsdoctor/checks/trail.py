@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from qsdoctor.arn import session_to_role_name
 from qsdoctor.checks import evidence as ev
+from qsdoctor.checks.classify import FailureKind, classify
 from qsdoctor.checks.registry import NotApplicable, check, need
 from qsdoctor.facts import AssumeAttempt, Facts, TrailEvent, TrailFacts, TrailInfo, TrailLookup
 from qsdoctor.models import Evidence, Ok, Outcome, Status
@@ -326,7 +327,9 @@ def _failure_verdict(
     if last_success:
         context.append(event_evidence(last_success, "last success"))
     latest = ordered[-1]
-    cause = [c for c in (presented_summary(failures, configured),) if c]
+    # Which External ID was presented explains denials, not a refused duration.
+    denials = [e for e in failures if e.error_code == "AccessDenied"]
+    cause = [c for c in (presented_summary(denials, configured),) if c]
     changed = id_change(last_success, latest)
     if changed:
         cause.append(changed)
@@ -354,6 +357,32 @@ def _failure_verdict(
         title=f"{len(failures)} failed {what} before the latest success",
     )
     return _Verdict(outcome, len(failures), "; ".join([*cause, timeline]))
+
+
+#: Failures whose cause is in the caller's request, not in IAM: the fix the trail implies.
+_REQUEST_FIXES = {
+    FailureKind.CHAINING_LIMIT: (
+        "the platform asks for more than an hour on a chained hop: have it request at most "
+        "3600 seconds (or omit DurationSeconds); AWS caps role chaining at one hour"
+    ),
+    FailureKind.MAX_SESSION_DURATION: (
+        "the platform asks for longer than the role's MaxSessionDuration: request less, or "
+        "raise MaxSessionDuration on the role"
+    ),
+    FailureKind.PACKED_POLICY_TOO_LARGE: (
+        "the platform's session tags are too large: pass fewer or shorter tags (inherited "
+        "transitive tags count too)"
+    ),
+}
+
+
+def request_fix(latest_failures: Iterable[TrailEvent]) -> str | None:
+    """The fix when a latest failure is about the request itself (duration, tag size)."""
+    for event in latest_failures:
+        kind = classify(event.error_code or "", event.error_message or "").kind
+        if kind in _REQUEST_FIXES:
+            return _REQUEST_FIXES[kind]
+    return None
 
 
 def _error(event: TrailEvent) -> str:
@@ -577,7 +606,7 @@ def cloudtrail_hop1_failures(facts: Facts) -> Outcome:
         )
     own = [e for e in on_role if by_qsdoctor(e)]
     others = [e for e in on_role if not by_qsdoctor(e)]
-    return _failure_verdict(
+    verdict = _failure_verdict(
         events=others,
         what="AssumeRole on the intermediate role",
         window=window_label(trail),
@@ -588,6 +617,8 @@ def cloudtrail_hop1_failures(facts: Facts) -> Outcome:
         notes=notes + _own_note(own),
         caveats=[delay] if delay else [],
     ).outcome
+    fix = request_fix(_sorted(others)[-1:]) if verdict.status is Status.FAIL else None
+    return replace(verdict, remediation=fix) if fix else verdict
 
 
 def _hop1_from_intermediate(
@@ -710,6 +741,7 @@ def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
         )
     broken: list[str] = []
     flaky: list[str] = []
+    latest_failures: list[TrailEvent] = []
     evidence: list[Evidence] = []
     for dest, events in sorted(by_dest.items()):
         verdict = _failure_verdict(
@@ -736,6 +768,7 @@ def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
             else:
                 evidence.append(item)
         if verdict.outcome.status is Status.FAIL:
+            latest_failures.append(events[-1])
             broken.append(f"{dest}: {verdict.failures} failed; {verdict.cause}")
         elif verdict.outcome.status is Status.WARN:
             flaky.append(f"{dest}: {verdict.failures} failed; {verdict.cause}")
@@ -748,6 +781,7 @@ def cloudtrail_hop2_failures(facts: Facts) -> Outcome:
             "\n".join([*broken, *flaky, *missing]),
             *evidence,
             title=f"{failures} failed {what} in the {window}",
+            remediation=request_fix(latest_failures),
         )
     if flaky:
         return Outcome.warned(

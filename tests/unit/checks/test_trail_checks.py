@@ -430,3 +430,32 @@ def test_qs402_says_stss_message_when_it_is_more_than_not_authorized() -> None:
     denied = only("QS402", facts(window(hop1=Ok(lookup(event("10:00", ok=False))))))
     assert "(AccessDenied)" in denied.detail
     assert "not authorized" not in denied.detail
+
+
+def test_qs403_names_the_request_fix_for_the_role_chaining_limit() -> None:
+    chaining = (
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+        "role chaining."
+    )
+    events = tuple(
+        dataclasses.replace(
+            _hop2(at, ok=False, code="ValidationError", fp=CONFIGURED.fingerprint),
+            error_message=chaining,
+        )
+        for at in ("09:00", "10:00")
+    )
+    f = facts(
+        window(hop2=Ok(lookup(*events, vantage="intermediate"))),
+        destinations=(Destination(arn=DEST),),
+    )
+    finding = only("QS403", f)
+    assert finding.status is Status.FAIL
+    assert "at most 3600 seconds" in finding.remediation
+    assert chaining in finding.detail
+    # The External ID presented does not explain a refused duration: not said.
+    assert "External ID" not in finding.detail
+    denied = facts(
+        window(hop2=Ok(lookup(_hop2("09:00", ok=False), vantage="intermediate"))),
+        destinations=(Destination(arn=DEST),),
+    )
+    assert "3600" not in only("QS403", denied).remediation
