@@ -17,9 +17,10 @@ import io
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from qsdoctor import QUIVERSTONE_PRODUCTION_ACCOUNT
 from qsdoctor.arn import RoleArn, parse_arn, parse_role_arn, validate_account_id
@@ -69,6 +70,16 @@ class ExternalIdSource:
     option: str = "--external-id"
     """The option family's name, for messages ("--destination-external-id")."""
 
+    @classmethod
+    def intermediate(cls, **given: Any) -> ExternalIdSource:
+        """The intermediate role's: `--external-id…`, else $QSDOCTOR_EXTERNAL_ID."""
+        return cls(env_var=INTERMEDIATE_EXTERNAL_ID_ENV, **given)
+
+    @classmethod
+    def destinations(cls, **given: Any) -> ExternalIdSource:
+        """The destinations': `--destination-external-id…`, else its variable."""
+        return cls(env_var=DESTINATION_EXTERNAL_ID_ENV, option="--destination-external-id", **given)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DestinationEntry:
@@ -100,10 +111,8 @@ class CheckInputs:
     negative_probes: bool = True
     trail_bucket: str | None = None
     trail_bucket_profile: str | None = None
-    external_id: ExternalIdSource = ExternalIdSource(env_var=INTERMEDIATE_EXTERNAL_ID_ENV)
-    destination_external_id: ExternalIdSource = ExternalIdSource(
-        env_var=DESTINATION_EXTERNAL_ID_ENV, option="--destination-external-id"
-    )
+    external_id: ExternalIdSource = field(default_factory=ExternalIdSource.intermediate)
+    destination_external_id: ExternalIdSource = field(default_factory=ExternalIdSource.destinations)
 
 
 def parse_since(text: str) -> timedelta:

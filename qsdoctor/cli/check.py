@@ -269,19 +269,16 @@ def check(  # noqa: PLR0917  (one parameter per command-line option)
                 negative_probes=not no_negative_probes,
                 trail_bucket=trail_bucket,
                 trail_bucket_profile=trail_bucket_profile,
-                external_id=ExternalIdSource(
-                    env_var="QSDOCTOR_EXTERNAL_ID",
+                external_id=ExternalIdSource.intermediate(
                     file=external_id_file,
                     secret_arn=external_id_secret,
                     value=external_id,
                     prompt=prompt_external_id,
                 ),
-                destination_external_id=ExternalIdSource(
-                    env_var="QSDOCTOR_DESTINATION_EXTERNAL_ID",
+                destination_external_id=ExternalIdSource.destinations(
                     file=destination_external_id_file,
                     secret_arn=destination_external_id_secret,
                     value=destination_external_id,
-                    option="--destination-external-id",
                 ),
             )
             report = _live(inputs, save_facts, show_secrets, strict, verbose)
