@@ -8,6 +8,7 @@ the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -118,6 +119,17 @@ def crash_finding(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> Findi
     )
 
 
+def _import_checks() -> None:
+    """Import the checks while collection waits for AWS, rather than after it.
+
+    An import error is left for `report_from_facts`, which imports them again.
+    """
+    with contextlib.suppress(Exception):
+        from qsdoctor.checks.registry import load_all
+
+        load_all()
+
+
 def run_check(
     config: CheckConfig,
     *,
@@ -135,7 +147,7 @@ def run_check(
     try:
         from qsdoctor.collect import collect
 
-        facts = collect(config, progress=progress)
+        facts = collect(config, progress=progress, while_waiting=_import_checks)
     except UsageError:
         raise
     except Exception as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -109,11 +109,13 @@ def _builtin_handlers() -> HierarchicalEmitter:
     return emitter
 
 
-def _core_session() -> botocore.session.Session:
+def _core_session(**session_vars: tuple[Any, Any, Any, Any]) -> botocore.session.Session:
     """A fresh botocore session with the built-in handlers, copied instead of registered."""
     # Copying only reads the template, which nothing changes after it is built.
     events = copy.copy(_builtin_handlers())
-    return botocore.session.Session(event_hooks=events, include_builtin_handlers=False)
+    return botocore.session.Session(
+        session_vars=session_vars or None, event_hooks=events, include_builtin_handlers=False
+    )
 
 
 def _boto3_session(**kwargs: Any) -> boto3.Session:
@@ -131,6 +133,38 @@ def _boto3_session(**kwargs: Any) -> boto3.Session:
     if profile not in (None, "default") and profile not in session.available_profiles:
         raise ProfileNotFound(profile=profile)
     return session
+
+
+def warm_up(services: Sequence[str], region: str) -> None:
+    """Load botocore's data for `services` into the shared loader, on this thread.
+
+    The first client of a service reads its model, its endpoint rules and the
+    endpoints table (tens of milliseconds of JSON); clients first made on several
+    threads at once each read them again, side by side. A throwaway client with
+    placeholder keys reads them once, before the work fans out. It is guarded
+    against every operation and never sends a request.
+    """
+    # No profile, whatever AWS_PROFILE says: a profile that does not exist is reported
+    # where it is used, not here.
+    core = _core_session(profile=(None, None, None, None))
+    core.register_component("data_loader", _shared_loader())
+    core.register("before-call", _refuse_all)
+    for service in services:
+        core.create_client(
+            service,
+            region_name=region,
+            aws_access_key_id="qsdoctor-warm-up",
+            aws_secret_access_key="qsdoctor-warm-up",
+            config=BOTOCORE_CONFIG,
+        )
+
+
+def _refuse_all(**kwargs: Any) -> None:
+    model: OperationModel = kwargs["model"]
+    raise ForbiddenOperation(
+        f"{model.service_model.service_name}:{model.name} on the warm-up client",
+        "qsdoctor never sends requests with its warm-up client; this is a bug if you see it",
+    )
 
 
 def configured_profiles() -> list[str]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway, RetryingFactory, default_retrying
-from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region
+from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region, warm_up
 
 # Modules, not functions: the collectors are looked up at call time (tests replace them).
 from qsdoctor.collect import destinations as destinations_collector
@@ -37,6 +37,7 @@ def collect(
     *,
     progress: Callable[[str], None] | None = None,
     retrying: RetryingFactory = default_retrying,
+    while_waiting: Callable[[], object] | None = None,
 ) -> Facts:
     """Read everything the checks need about the chain in `config`.
 
@@ -44,6 +45,8 @@ def collect(
     facts, denied or failed reads become `Unavailable`, and reads qsdoctor has no
     credentials for become `Skipped` naming the profile option that would enable
     them. `progress` receives one short line per phase (for a spinner on stderr).
+    `while_waiting` runs on the calling thread once the AWS reads are under way, which
+    otherwise only waits for them (the engine imports the checks there).
     """
     say = progress or (lambda _line: None)
     collected_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -79,6 +82,11 @@ def collect(
         hops_f: Future[HopResult] = pool.submit(hops_collector.collect_hops, ctx, configured)
         role_f = pool.submit(_read_intermediate, ctx)
         dests_f = pool.submit(destinations_collector.collect_destinations, ctx)
+        if config.trail:
+            # CloudTrail clients are made while hop 1 is in flight, not after it.
+            pool.submit(trail_collector.prepare_clients, ctx)
+        if while_waiting is not None:
+            while_waiting()
         pending: list[Future[Any]] = [ctx.hop1_outcome, hops_f]
         wait(pending, return_when=FIRST_COMPLETED)
         hop1 = ctx.hop1_outcome.result() if ctx.hop1_outcome.done() else hops_f.result().hop1
@@ -131,6 +139,8 @@ def _resolve_identities(
     ):
         if profile is not None and profile not in {p for _, p in wanted}:
             wanted.append((label, profile))
+    # Every thread below makes STS and IAM clients: read botocore's data for them once.
+    warm_up(("sts", "iam"), region)
     gateways: list[AwsGateway | Unavailable] = []
     futures: list[Future[Fetched[CallerIdentity]] | None] = []
     for _label, profile in wanted:
@@ -151,10 +161,13 @@ def _resolve_identities(
             continue
         gw = AwsGateway(session, profile=profile, retrying=retrying, secrets=secrets)
         gateways.append(gw)
-        # Each identity call starts as soon as its gateway exists; the IAM client is
-        # made meanwhile, so the reads that follow do not wait for it.
+        # Each identity call starts as soon as its gateway exists.
         futures.append(pool.submit(_whoami, gw))
-        pool.submit(gw.precreate, ("iam",))
+    for built in gateways:
+        # The IAM clients are made while the identity calls are in flight, so the
+        # reads that follow do not wait for them.
+        if isinstance(built, AwsGateway):
+            pool.submit(built.precreate, ("iam",))
     resolved: list[Credentialed] = []
     for (label, profile), built, fut in zip(wanted, gateways, futures, strict=True):
         identity: Fetched[CallerIdentity] = (

@@ -551,6 +551,23 @@ def _submit_reads(
     ]
 
 
+#: The hop-1 outcome `sts_regions` gets before hop 1 has run.
+NOT_KNOWN_YET: Fetched[AssumeAttempt] = Skipped("hop 1 has not run yet")
+
+
+def prepare_clients(ctx: CollectContext) -> None:
+    """Create the CloudTrail clients `collect_trail` will use, before hop 1 is known.
+
+    Hop 1 runs in the run's Region, so these are the Regions `sts_regions` gives;
+    a client it needs and this did not make is made when the lookups start.
+    """
+    regions = sts_regions(NOT_KNOWN_YET, ctx.region, ctx.config.intermediate.partition)
+    for reader in (production_reader(ctx), ctx.intermediate_reader):
+        if isinstance(reader, Ok):
+            for region in regions:
+                reader.value.precreate(("cloudtrail",), region)
+
+
 def _not_ok(reader: Fetched[AwsGateway]) -> Skipped | Unavailable:
     return reader if isinstance(reader, (Skipped, Unavailable)) else Skipped("not read")
 

@@ -426,3 +426,58 @@ def test_missing_role_with_list_roles_denied(
     candidates = facts.role_candidates
     assert isinstance(candidates, Unavailable)
     assert candidates.error.operation == "iam:ListRoles"
+
+
+def test_while_waiting_runs_while_the_reads_are_in_flight(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hop collector waits for the hook: a hook run after the reads would time out."""
+    ran = threading.Event()
+    waited: list[bool] = []
+    attempt = AssumeAttempt(role_arn=ROLE, succeeded=False, session_name="s", region="us-east-1")
+
+    def hops(ctx: CollectContext, dests: tuple[Destination, ...]) -> HopResult:
+        waited.append(ran.wait(5))
+        return HopResult(hop1=Ok(attempt))
+
+    monkeypatch.setattr("qsdoctor.collect.hops.collect_hops", hops)
+    facts = collect(_config(profile="customer"), retrying=fast_retrying, while_waiting=ran.set)
+    assert waited == [True]
+    assert facts.hop1 == Ok(attempt)
+
+
+def test_cloudtrail_clients_are_made_before_hop1_is_known(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hop 1 waits until both readers have CloudTrail clients for the lookups' Regions."""
+    made: dict[str, set[str]] = {}
+    lock = threading.Lock()
+    all_made = threading.Event()
+    original = collect_module.AwsGateway.precreate
+
+    def precreate(self: Any, services: Any, region: str | None = None) -> None:
+        original(self, services, region)
+        if "cloudtrail" in services:
+            with lock:
+                made.setdefault(self.label, set()).add(region or self.region)
+                if made == {
+                    "vendor": {"eu-west-1", "us-east-1"},
+                    "customer": {"eu-west-1", "us-east-1"},
+                }:
+                    all_made.set()
+
+    waited: list[bool] = []
+    attempt = AssumeAttempt(role_arn=ROLE, succeeded=False, session_name="s", region="eu-west-1")
+
+    def hops(ctx: CollectContext, dests: tuple[Destination, ...]) -> HopResult:
+        waited.append(all_made.wait(5))
+        return HopResult(hop1=Ok(attempt))
+
+    monkeypatch.setattr(collect_module.AwsGateway, "precreate", precreate)
+    monkeypatch.setattr("qsdoctor.collect.hops.collect_hops", hops)
+    monkeypatch.setattr("qsdoctor.collect.trail.collect_trail", lambda ctx, hop1: None)
+    collect(
+        _config(profile="vendor", intermediate_profile="customer", trail=True, region="eu-west-1"),
+        retrying=fast_retrying,
+    )
+    assert waited == [True], made

@@ -15,7 +15,7 @@ from botocore.httpsession import URLLib3Session
 
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway, RetryingFactory
-from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region
+from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region, warm_up
 from qsdoctor.collect import collect
 from qsdoctor.collect.context import CollectContext
 from qsdoctor.config import CheckConfig
@@ -281,3 +281,33 @@ def test_a_sessions_guard_stays_with_that_session() -> None:
         later.get_caller_identity()
     with pytest.raises(ForbiddenOperation):
         later.get_session_token()  # the default read-only guard is there too
+
+
+def test_clients_made_after_warm_up_read_no_botocore_data(
+    account_profile: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """warm_up reads the files once; it sends nothing (every send here would fail)."""
+    from botocore.endpoint import Endpoint
+    from botocore.loaders import JSONFileLoader
+
+    def no_request(*_: object, **__: object) -> None:
+        raise AssertionError("warm_up sent a request")
+
+    account_profile(PRODUCTION, "vendor")
+    monkeypatch.setenv("AWS_PROFILE", "ghost")  # absent: the warm-up does not need it
+    monkeypatch.setattr(Endpoint, "make_request", no_request)
+    warm_up(("sts", "iam"), "ap-southeast-2")
+    read: list[str] = []
+    original = JSONFileLoader.load_file
+
+    def counting(self: JSONFileLoader, file_path: str) -> Any:
+        read.append(file_path)
+        return original(self, file_path)
+
+    monkeypatch.setattr(JSONFileLoader, "load_file", counting)
+    session = new_session(profile="vendor", region="ap-southeast-2")
+    for service in ("sts", "iam"):
+        AwsGateway(session, profile="vendor").client(service)
+    assert read == []
+    AwsGateway(session, profile="vendor").client("cloudtrail")
+    assert read, "a service that was not warmed up is read on first use"
