@@ -145,12 +145,13 @@ def external_id_requirement(stmt: StatementRef) -> ExternalIdRequirement:
         if not c.values:
             problems.append(f"{where}: the value list is empty, so nothing can match")
             continue
+        sendable = [v for v in c.values if v != "" and _sendable(c, v)]
         if any(v == "" for v in c.values):
-            problems.append(
+            # values under one key are ORed: an empty one only fails when nothing else can
+            (weak if sendable else problems).append(
                 f"{where}: an empty value, which STS never sends "
                 "(External IDs are 2-1224 characters)"
             )
-        sendable = [v for v in c.values if v != "" and _sendable(c, v)]
         if not sendable:
             if any(v != "" for v in c.values):
                 problems.append(

@@ -567,3 +567,10 @@ def test_qs204_tag_conditions_are_not_guessed() -> None:
     out = run("QS204", facts(session_tag_keys=("team",)), dest(trust))
     assert out.status is Status.PASS, out.detail
     assert "not checked" in out.detail
+
+
+def test_qs103_empty_value_next_to_a_valid_one_is_no_failure() -> None:
+    trust = doc(stmt(ROOT, {"StringEquals": {"sts:ExternalId": ["", EXT]}}))
+    out = run("QS103", facts(trust))
+    assert out.status is not Status.FAIL, out.detail
+    assert run("QS104", facts(trust)).status is Status.PASS

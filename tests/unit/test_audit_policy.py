@@ -596,3 +596,17 @@ def test_boundary_without_assume_role_denies() -> None:
         ),
     )
     assert result.decision is IMPLICIT
+
+
+def test_an_empty_value_next_to_a_valid_one_is_not_impossible() -> None:
+    # Values under one key are ORed (reference_policies_elements_condition_operators):
+    # ["", EXT] still matches EXT, so the condition is satisfiable; the empty value is
+    # only dead weight.
+    req = _req({"StringEquals": {"sts:ExternalId": ["", EXT]}})
+    assert req.problems == ()
+    assert req.weak
+    assert hop1(doc(allow(ACCOUNT_ROOT, {"StringEquals": {"sts:ExternalId": ["", EXT]}})), EXT) is (
+        ALLOW
+    )
+    only_empty = _req({"StringEquals": {"sts:ExternalId": ""}})
+    assert only_empty.problems
