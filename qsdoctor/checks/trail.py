@@ -617,7 +617,22 @@ def cloudtrail_hop1_failures(facts: Facts) -> Outcome:
         notes=notes + _own_note(own),
         caveats=[delay] if delay else [],
     ).outcome
-    fix = request_fix(_sorted(others)[-1:]) if verdict.status is Status.FAIL else None
+    if verdict.status is not Status.FAIL:
+        return verdict
+    latest = _sorted(others)[-1:]
+    fix = request_fix(latest)
+    if (
+        fix is None
+        and configured
+        and all(e.external_id_fingerprint not in (None, configured) for e in latest)
+    ):
+        fix = (
+            "the platform presents another External ID than the one qsdoctor was given: make "
+            "the Intermediate Role External ID in the Quiverstone organization configuration "
+            "the value the trust requires (QS104 says whether the one given here is), then "
+            "watch the platform's attempts: `qsdoctor trail --intermediate-arn "
+            "{intermediate_arn}`"
+        )
     return replace(verdict, remediation=fix) if fix else verdict
 
 

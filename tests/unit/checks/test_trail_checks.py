@@ -212,6 +212,8 @@ def test_qs402_fails_when_the_latest_attempt_failed_and_names_a_different_extern
         f"it changed after the last success (fingerprint {CONFIGURED.fingerprint} then, "
         f"{stale_fp} now)" in cause
     )
+    # The platform presents another External ID: the fix is in Quiverstone's configuration.
+    assert "Quiverstone organization configuration" in finding.remediation
     assert STALE not in str(finding.to_dict())
     assert CONFIGURED.value not in str(finding.to_dict())
     [group] = [e for e in finding.evidence if e.kind == "trail-group"]
@@ -252,6 +254,7 @@ def test_qs402_same_fingerprint_says_the_configured_one_is_used() -> None:
     assert finding.status is Status.FAIL
     assert "presented the configured External ID" in finding.detail
     assert "changed after the last success" not in finding.detail
+    assert "find the cause with QS101-QS104" in finding.remediation
 
 
 def test_qs402_warns_when_failures_precede_a_success() -> None:
