@@ -110,12 +110,13 @@ def _value_problems(c: Condition) -> list[str]:
     valid = checks.get(c.family or "")
     if valid is not None and not any("${" in v for v in c.values):
         bad = [v for v in c.values if not valid(v)]
-        if bad:
+        # values under one key are ORed: the condition fails only when every one is bad
+        if bad and len(bad) == len(c.values):
             return [
                 f"{where}: {len(bad)} value(s) are not valid for {c.base} "
                 f"(e.g. {bad[0]!r}), so they never match"
             ]
-    if c.family in ("string", "arn") and "" in c.values and not c.negated:
+    if c.family in ("string", "arn") and not c.negated and all(v == "" for v in c.values):
         return [f"{where}: an empty value, which no request carries"]
     return []
 

@@ -574,3 +574,30 @@ def test_qs103_empty_value_next_to_a_valid_one_is_no_failure() -> None:
     out = run("QS103", facts(trust))
     assert out.status is not Status.FAIL, out.detail
     assert run("QS104", facts(trust)).status is Status.PASS
+
+
+def test_qs103_one_bad_value_among_good_ones_is_no_failure() -> None:
+    # reference_policies_elements_condition_operators: values under one key are ORed,
+    # so one unusable value does not make the statement unsatisfiable.
+    trust = doc(
+        stmt(
+            ROOT,
+            {
+                "StringEquals": {"sts:ExternalId": EXT},
+                "ArnEquals": {"aws:PrincipalArn": ["", f"arn:aws:iam::{VENDOR}:role/Support"]},
+                "NumericLessThan": {"sts:DurationSeconds": ["not-a-number", "3600"]},
+            },
+        )
+    )
+    out = run("QS103", facts(trust))
+    assert out.status is Status.PASS, out.detail
+    only_bad = doc(
+        stmt(
+            ROOT,
+            {
+                "StringEquals": {"sts:ExternalId": EXT},
+                "NumericLessThan": {"sts:DurationSeconds": "not-a-number"},
+            },
+        )
+    )
+    assert run("QS103", facts(only_bad)).status is Status.FAIL
