@@ -557,7 +557,13 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     """
     role = intermediate_role(facts)
     trust = trust_of(role)
-    from qsdoctor.policy import Request, admitting_statements, evaluate, external_id_requirement
+    from qsdoctor.policy import (
+        Request,
+        admitting_statements,
+        evaluate,
+        external_id_guards,
+        external_id_requirement,
+    )
 
     required: list[tuple[str, str]] = []
     if facts.source_identity:
@@ -595,7 +601,10 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
         )
         if result.allowed:
             continue
-        if facts.external_id is None and any(external_id_requirement(r).present for r in refs):
+        if facts.external_id is None and (
+            any(external_id_requirement(r).present for r in refs)
+            or external_id_guards(trust, principal, action=action)
+        ):
             # The real call carries the External ID, which qsdoctor was not given.
             unchecked.append(action)
             continue

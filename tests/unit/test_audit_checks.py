@@ -601,3 +601,22 @@ def test_qs103_one_bad_value_among_good_ones_is_no_failure() -> None:
         )
     )
     assert run("QS103", facts(only_bad)).status is Status.FAIL
+
+
+def test_qs109_deny_enforced_external_id_without_a_configured_one_is_not_a_failure() -> None:
+    # The real hop 1 sends the External ID; without it qsdoctor cannot evaluate the
+    # Deny on sts:ExternalId, so it must not blame sts:SetSourceIdentity for it.
+    trust = doc(
+        stmt(ROOT, action=["sts:AssumeRole", "sts:SetSourceIdentity"]),
+        stmt(
+            {"AWS": "*"},
+            {"StringNotEquals": {"sts:ExternalId": EXT}},
+            effect="Deny",
+            action="sts:*",
+        ),
+    )
+    out = run("QS109", facts(trust, external_id=None, source_identity="jdoe"))
+    assert out.status is Status.PASS, out.detail
+    assert "not checked" in out.detail
+    wrong = facts(trust, source_identity="jdoe")
+    assert run("QS109", wrong).status is Status.PASS
