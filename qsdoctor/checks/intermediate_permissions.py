@@ -272,6 +272,19 @@ def intermediate_scope(facts: Facts) -> Outcome:
         )
     misfits = [d.arn for d in facts.destinations if not _fits(role, facts.partition, d.arn)]
     allowed = ", ".join(scope.resources) or scope.explanation or "nothing"
+    from qsdoctor.policy import arn_matches
+
+    blocked = [a for a in misfits if any(arn_matches(r, a) for r in scope.resources)]
+    if blocked:  # inside the scope's pattern: a Deny or the boundary stops it, not the scope
+        return Outcome.warned(
+            f"scope {scope.kind} allows {allowed}, which covers {', '.join(blocked)}, but "
+            "another statement or the permissions boundary blocks sts:AssumeRole on it "
+            "(see QS106)",
+            *ev,
+            title=f"{title}, but {len(blocked)} destination(s) blocked elsewhere",
+            remediation="fix what QS106 names (a Deny statement or the permissions boundary); "
+            "the scope itself needs no change",
+        )
     if misfits:
         wanted = sorted({_role_name(arn) for arn in misfits})
         return Outcome.warned(

@@ -157,6 +157,20 @@ def test_qs107_warns_when_a_destination_is_in_another_account() -> None:
     assert OTHER_ACCOUNT in f.detail
 
 
+def test_qs107_a_destination_inside_the_scope_but_denied_points_at_qs106() -> None:
+    # The scope's Allow covers the destination; a Deny elsewhere blocks it (AWS: an explicit
+    # Deny wins). Renaming the destination or the scope would not help: say so.
+    doc = scope_policy(SPECIFIC_ROLE_ANY_ACCOUNT)
+    doc["Statement"].append(
+        {"Sid": "NoProd", "Effect": "Deny", "Action": "sts:AssumeRole", "Resource": DEST_ARN}
+    )
+    f = one("QS107", with_role(perms=Ok(permissions(doc))))
+    assert "blocked elsewhere" in f.title
+    assert "see QS106" in f.detail
+    assert "pDestinationRoleName" not in f.remediation
+    assert "QS106" in f.remediation
+
+
 def test_qs107_fails_when_nothing_may_be_assumed() -> None:
     doc = {
         "Version": "2012-10-17",
