@@ -275,7 +275,7 @@ def intermediate_scope(facts: Facts) -> Outcome:
     from qsdoctor.policy import arn_matches
 
     blocked = [a for a in misfits if any(arn_matches(r, a) for r in scope.resources)]
-    if blocked:  # inside the scope's pattern: a Deny or the boundary stops it, not the scope
+    if blocked and len(blocked) == len(misfits):  # a Deny or the boundary stops them
         return Outcome.warned(
             f"scope {scope.kind} allows {allowed}, which covers {', '.join(blocked)}, but "
             "another statement or the permissions boundary blocks sts:AssumeRole on it "
