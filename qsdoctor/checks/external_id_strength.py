@@ -23,9 +23,11 @@ class Found:
     value: str
     side: str
     """"intermediate" or "destination": reuse across the two sides is flagged."""
+    place: str = ""
+    """Where, in a few words, for the detail ("in the trust of the intermediate role")."""
 
 
-def _trust_values(role: RoleFacts, where: str, side: str) -> list[Found]:
+def _trust_values(role: RoleFacts, where: str, side: str, short: str = "") -> list[Found]:
     """Literal sts:ExternalId values of a trust's conditions (wildcard patterns excluded:
     QS103 judges those)."""
     from qsdoctor.policy import external_id_requirement
@@ -43,8 +45,21 @@ def _trust_values(role: RoleFacts, where: str, side: str) -> list[Found]:
         for value in req.values:
             if like and ("*" in value or "?" in value):
                 continue
-            out.append(Found(f"value in the trust of {where} ({stmt.ref.label})", value, side))
+            out.append(
+                Found(
+                    f"value in the trust of {where} ({stmt.ref.label})",
+                    value,
+                    side,
+                    f"in the trust of {short or where}",
+                )
+            )
     return out
+
+
+def _name(arn: str) -> str:
+    """A destination as its account and role name, short enough for a detail line."""
+    parts = arn.split(":", 5)
+    return f"{parts[5].rsplit('/', 1)[-1]} in {parts[4]}" if len(parts) == 6 else arn
 
 
 def collect_values(facts: Facts) -> list[Found]:
@@ -52,7 +67,12 @@ def collect_values(facts: Facts) -> list[Found]:
     found: list[Found] = []
     if facts.external_id is not None:
         found.append(
-            Found("configured intermediate External ID", facts.external_id.value, "intermediate")
+            Found(
+                "configured intermediate External ID",
+                facts.external_id.value,
+                "intermediate",
+                "configured for the intermediate role",
+            )
         )
     if isinstance(facts.intermediate_role, Ok) and facts.intermediate_role.value is not None:
         found += _trust_values(
@@ -62,11 +82,14 @@ def collect_values(facts: Facts) -> list[Found]:
         if dest.external_id is not None:
             found.append(
                 Found(
-                    f"configured External ID for {dest.arn}", dest.external_id.value, "destination"
+                    f"configured External ID for {dest.arn}",
+                    dest.external_id.value,
+                    "destination",
+                    f"configured for {_name(dest.arn)}",
                 )
             )
         if isinstance(dest.role, Ok) and dest.role.value is not None:
-            found += _trust_values(dest.role.value, dest.arn, "destination")
+            found += _trust_values(dest.role.value, dest.arn, "destination", _name(dest.arn))
     return found
 
 
@@ -120,7 +143,8 @@ def external_id_strength(facts: Facts) -> Outcome:
     for value, items in by_value.items():
         labels = list(dict.fromkeys(i.label for i in items))
         ev += [evidence.external_id(label, value) for label in labels]
-        who = f"External ID {fingerprint(value)} ({'; '.join(labels)})"
+        places = list(dict.fromkeys(i.place or i.label for i in items))
+        who = f"External ID fingerprint {fingerprint(value)} ({' and '.join(places)})"
         bad, weak = strength_problems(value)
         if bad:
             fails.append(f"{who}: {'; '.join(bad)}")
@@ -134,10 +158,10 @@ def external_id_strength(facts: Facts) -> Outcome:
     distinct = len(by_value)
     if fails:
         return Outcome.failed(
-            " · ".join([*fails, *warns]), *ev, title="External ID that STS would reject"
+            "\n".join([*fails, *warns]), *ev, title="External ID that STS would reject"
         )
     if warns:
-        return Outcome.warned(" · ".join(warns), *ev, title="Weak External ID")
+        return Outcome.warned("\n".join(warns), *ev, title="Weak External ID")
     return Outcome.passed(
         f"{distinct} distinct External ID(s), all STS-valid and at least 32 characters", *ev
     )

@@ -150,7 +150,7 @@ def test_qs105_fails_when_sts_would_reject_the_configured_value() -> None:
     bad = "has a space but is otherwise long enough to pass"
     f = one("QS105", facts(external_id=ExternalId(bad, source="test")))
     assert f.status is Status.FAIL
-    assert "configured intermediate External ID" in f.detail
+    assert "configured for the intermediate role" in f.detail
     assert "STS never accepts" in f.detail
     assert bad not in text_of(f)
 
