@@ -214,6 +214,11 @@ def _policy_type(text: str) -> PolicyType | None:
     return aliases.get(lowered)
 
 
+def _a(noun: str) -> str:
+    """ "an identity-based policy", "a service control policy"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def classify(code: str, message: str) -> AssumeFailure:
     """Classify one AssumeRole failure from AWS's error code and message (pure)."""
     message = redact_echoed_values(message or "")
@@ -262,7 +267,7 @@ def classify(code: str, message: str) -> AssumeFailure:
                 base,
                 kind=FailureKind.EXPLICIT_DENY,
                 policy_type=ptype,
-                summary=f"AccessDenied: explicit deny in a {ptype or explicit.group('type')}",
+                summary=f"AccessDenied: explicit deny in {_a(ptype or explicit.group('type'))}",
             )
         no_allow = _NO_ALLOW.search(message)
         if no_allow:

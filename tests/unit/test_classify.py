@@ -456,3 +456,10 @@ def test_echoed_values_never_survive_redaction(secret: str) -> None:
     redacted = classify("ValidationError", message).message
     assert f"'{secret}'" not in redacted
     assert "Value '<redacted>' at 'externalId'" in redacted
+
+
+def test_explicit_deny_summary_reads_as_english() -> None:
+    identity = classify("AccessDenied", BARE + " with an explicit deny in an identity-based policy")
+    assert identity.summary == "AccessDenied: explicit deny in an identity-based policy"
+    scp = classify("AccessDenied", BARE + " with an explicit deny in a service control policy")
+    assert scp.summary == "AccessDenied: explicit deny in a service control policy"
