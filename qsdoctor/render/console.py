@@ -72,9 +72,12 @@ class ConsoleRenderer:
         self.verbose = verbose
         self.width = width
         self._wrap_at = width or PIPE_WIDTH
+        self._fixes: dict[str, str] = {}
+        """Each remediation printed so far, with the ID it was printed under."""
 
     def render(self, report: Report, out: TextIO) -> None:
         self._wrap_at = _width(out, self.width)
+        self._fixes = {}
         console = Console(
             file=out,
             no_color=not self.color,
@@ -116,7 +119,11 @@ class ConsoleRenderer:
                 if part.strip():
                     lines.extend(Text(line) for line in wrap(part, width, _INDENT, _INDENT))
         if f.status in (Status.WARN, Status.FAIL, Status.ERROR) and f.remediation:
-            lines.extend(self._fix(f, width))
+            same = self._fixes.setdefault(f.remediation, f.id)
+            if same != f.id:  # a failed hop repeats its cause's fix: point there instead
+                lines.append(Text(f"{_INDENT}{_FIX}as for {same} above", style="dim"))
+            else:
+                lines.extend(self._fix(f, width))
         if self.verbose:
             for e in f.evidence:
                 first = f"{_INDENT}· {e.kind}: "

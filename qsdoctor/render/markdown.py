@@ -58,8 +58,9 @@ class MarkdownRenderer:
         problems = [f for f in report.findings if f.status not in (Status.PASS, Status.SKIP)]
         if problems:
             w("\n## What needs attention\n")
+            fixes: dict[str, str] = {}
             for f in problems:
-                self._details(report, f, out)
+                self._details(report, f, fixes.setdefault(f.remediation, f.id), out)
         w("\n## All checks\n\n")
         if not report.findings:
             w("No checks ran.\n")
@@ -74,14 +75,16 @@ class MarkdownRenderer:
             )
 
     @staticmethod
-    def _details(report: Report, f: Finding, out: TextIO) -> None:
+    def _details(report: Report, f: Finding, fixed_by: str, out: TextIO) -> None:
         w = out.write
         w(f"\n### {SYMBOLS[f.status]} {f.id} {text(f.title)}\n\n")
         if show_subject(report, f):
             w(f"**Subject:** {code(f.subject)}\n\n")
         if f.detail.strip():
             w(f"**Cause:** {lines(f.detail)}\n\n")
-        if f.remediation:
+        if f.remediation and fixed_by != f.id:  # a failed hop repeats its cause's fix
+            w(f"**Fix:** as for {fixed_by} above ({code(explain_hint(f))})\n")
+        elif f.remediation:
             w(f"**Fix:** {text(f.remediation)} ({code(explain_hint(f))})\n")
         if f.evidence:
             w("\nEvidence:\n\n")

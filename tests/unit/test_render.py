@@ -382,3 +382,18 @@ def test_console_names_the_trail_window() -> None:
         context={"since": "7d"},
     )
     assert "CloudTrail  last 7d" in render(OutputFormat.CONSOLE, report).splitlines()
+
+
+def test_a_repeated_fix_points_to_where_it_was_first_given() -> None:
+    fix = "make the External ID in the Quiverstone organization configuration match"
+    cause = finding("QS104", Status.FAIL, "mismatch", remediation=fix)
+    hop = finding("QS301", Status.FAIL, "denied; most likely cause: QS104", remediation=fix)
+    report = sample_report(findings=(cause, hop))
+    console = render(OutputFormat.CONSOLE, report)
+    assert console.count(fix) == 1
+    assert "        fix: as for QS104 above\n" in console
+    markdown = render(OutputFormat.MARKDOWN, report)
+    assert markdown.count(fix) == 1
+    assert "**Fix:** as for QS104 above (`qsdoctor explain QS301`)" in markdown
+    # JSON keeps every remediation whole: scripts read one finding at a time.
+    assert render(OutputFormat.JSON, report).count(fix) == 2
