@@ -386,8 +386,8 @@ def test_console_names_the_trail_window() -> None:
 
 def test_a_repeated_fix_points_to_where_it_was_first_given() -> None:
     fix = "make the External ID in the Quiverstone organization configuration match"
-    cause = finding("QS104", Status.FAIL, "mismatch", remediation=fix)
-    hop = finding("QS301", Status.FAIL, "denied; most likely cause: QS104", remediation=fix)
+    cause = finding("QS104", Status.FAIL, "External ID mismatch", "mismatch", remediation=fix)
+    hop = finding("QS301", Status.FAIL, "Hop 1 denied", "most likely cause: QS104", remediation=fix)
     report = sample_report(findings=(cause, hop))
     console = render(OutputFormat.CONSOLE, report)
     assert console.count(fix) == 1
