@@ -599,7 +599,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         explanation=(
             "Hop 1 passes a session tag (as --session-tag does, or as some platforms do on "
             "their own); the reference's trust allows only sts:AssumeRole, so STS refuses "
-            "hop 1 with an sts:TagSession AccessDenied. Look for QS109 and QS301."
+            "hop 1 with an sts:TagSession AccessDenied. Look for QS109 and QS301 (and QS204: "
+            "the tag is transitive, and the destination trust lacks sts:TagSession too)."
         ),
         gate=HEALTHY_GATE,
         extra_args=("--session-tag", "team=support"),
@@ -636,7 +637,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         explanation=(
             "qsdoctor's own hop 2 asks for at most an hour and works, but the platform's "
             "hop-2 calls request DurationSeconds=43200 and fail with STS's role-chaining "
-            "ValidationError. Look for QS403 in the intermediate account's trail."
+            "ValidationError. Look for QS403 in the intermediate account's trail: it quotes "
+            "STS's message and its fix names the one-hour limit."
         ),
         gate=HEALTHY_GATE,
         trail=(
@@ -652,7 +654,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         explanation=(
             "The customer rotated the External ID; the trust and the support engineer have "
             "the new one (QS104 and hop 1 pass), but the production trail shows the platform "
-            "failing with a different External ID. Look for QS402."
+            "failing with a different External ID. Look for QS402: it compares fingerprints "
+            "and points at the Quiverstone organization configuration."
         ),
         gate=HEALTHY_GATE,
         trail=(
