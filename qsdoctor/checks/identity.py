@@ -52,7 +52,7 @@ def caller_identity(facts: Facts) -> Outcome:
             case Skipped(reason):
                 evidence.append(Evidence(kind="identity", summary=f"{who}: {reason}"))
     if problems:
-        return Outcome.errored("; ".join(problems), *evidence)
+        return Outcome.errored("; ".join(problems), *evidence, title="Credentials do not resolve")
     if not resolved:
         return Outcome.skipped("no credentials were used (replayed or offline facts)", *evidence)
     return Outcome.passed("; ".join(resolved), *evidence)

@@ -615,8 +615,9 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
     if missing or refused:
         what = [f"does not allow {m}" for m in missing] + [f"allows {r}" for r in refused]
         return Outcome.failed(
-            f"for {principal} the trust {'; and '.join(what)}: STS refuses hop 1 with AccessDenied",
+            f"the trust {'; and '.join(what)}: STS refuses hop 1 with AccessDenied",
             *ev,
+            evidence.note(f"judged for the hop-1 caller {principal}"),
         )
     actions = " and ".join(a for a, _ in required)
     detail = f"the trust allows {actions} ({found[0].label})"

@@ -156,6 +156,8 @@ def test_caller_identity_check() -> None:
     assert "Support/j" in good.detail
     [err] = run_checks(facts(callers=(ok, bad)), select=["QS001"])
     assert err.status is Status.ERROR
+    assert err.title == "Credentials do not resolve"
+    assert good.title == "Credentials resolve"
     assert "ExpiredToken" in err.detail
     assert "sso login" in err.remediation
     [skip] = run_checks(facts(), select=["QS001"])

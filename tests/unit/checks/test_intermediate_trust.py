@@ -291,6 +291,9 @@ def test_qs109_fails_when_session_tags_are_not_allowed() -> None:
     assert f.status is Status.FAIL
     assert "sts:TagSession" in f.detail
     assert "Customer" in f.detail
+    # Whose request was judged is evidence, not the first words of the cause.
+    assert f.detail.startswith("the trust does not allow sts:TagSession")
+    assert any("judged for the hop-1 caller" in e.summary for e in f.evidence)
 
 
 def test_qs109_passes_when_the_trust_allows_both() -> None:
