@@ -61,6 +61,8 @@ class MarkdownRenderer:
             fixes: dict[str, str] = {}
             for f in problems:
                 self._details(report, f, fixes.setdefault(f.remediation, f.id), out)
+        elif report.findings:
+            w("\nNothing needs attention: no check failed, warned or could not read.\n")
         w("\n## All checks\n\n")
         if not report.findings:
             w("No checks ran.\n")

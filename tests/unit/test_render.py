@@ -397,3 +397,11 @@ def test_a_repeated_fix_points_to_where_it_was_first_given() -> None:
     assert "**Fix:** as for QS104 above (`qsdoctor explain QS301`)" in markdown
     # JSON keeps every remediation whole: scripts read one finding at a time.
     assert render(OutputFormat.JSON, report).count(fix) == 2
+
+
+def test_markdown_says_so_when_nothing_needs_attention() -> None:
+    clean = sample_report(findings=(FINDINGS[0], FINDINGS[1]))
+    text = render(OutputFormat.MARKDOWN, clean)
+    assert "Nothing needs attention" in text
+    assert "## What needs attention" not in text
+    assert "Nothing needs attention" not in render(OutputFormat.MARKDOWN, sample_report())
