@@ -212,9 +212,10 @@ def delay_note(trail: TrailFacts, attempts: Iterable[AssumeAttempt]) -> str | No
             continue
         if until - at < DELAY_MARGIN:
             return (
-                f"the live hop at {_short(attempt.attempted_at)} may not be delivered yet "
-                f"(CloudTrail takes about {int(DELIVERY_DELAY.total_seconds() // 60)} min, "
-                "no guarantee): a clean trail this soon proves nothing; rerun in a few minutes"
+                f"the live hop at {_short(attempt.attempted_at)} and anything since may not be "
+                f"in the trail yet (CloudTrail delivers in about "
+                f"{int(DELIVERY_DELAY.total_seconds() // 60)} min, no guarantee): rerun in a few "
+                "minutes for a clean result that covers them"
             )
     return None
 

@@ -59,7 +59,7 @@ def test_a_broken_chain_reads_as_the_problem(sandbox: SandboxServer, tmp_path: P
         r"\d+ failed AssumeRole on the intermediate role in the last 24 h", qs402["title"]
     )
     qs402_body = "\n".join(lines[i + 1 : by_id["QS403"][0]])
-    assert "proves nothing" not in qs402_body  # the delivery note only weakens a pass
+    assert "may not be in the trail yet" not in qs402_body  # the delivery note: passes only
     assert "×" not in qs402_body  # groups are evidence (-v)
     assert "fix: as for QS104 above" in "\n".join(lines[by_id["QS301"][0] :])
 
