@@ -75,6 +75,11 @@ def install_guard(session: boto3.Session, allowed: frozenset[tuple[str, str]]) -
 
 _LOADER_LOCK = threading.Lock()
 
+#: botocore session variable for "no profile", whatever AWS_PROFILE says: for the
+#: sessions that only load data, so a profile that does not exist is reported where
+#: it is used, not there.
+_NO_PROFILE: tuple[None, None, None, None] = (None, None, None, None)
+
 
 @functools.cache
 def _shared_loader() -> Loader:
@@ -84,7 +89,7 @@ def _shared_loader() -> Loader:
     session for STS and IAM); a run makes a session per profile, per assumed role
     and per trail reader.
     """
-    loader: Loader = _core_session().get_component("data_loader")
+    loader: Loader = _core_session(profile=_NO_PROFILE).get_component("data_loader")
     return loader
 
 
@@ -144,9 +149,7 @@ def warm_up(services: Sequence[str], region: str) -> None:
     placeholder keys reads them once, before the work fans out. It is guarded
     against every operation and never sends a request.
     """
-    # No profile, whatever AWS_PROFILE says: a profile that does not exist is reported
-    # where it is used, not here.
-    core = _core_session(profile=(None, None, None, None))
+    core = _core_session(profile=_NO_PROFILE)
     core.register_component("data_loader", _shared_loader())
     core.register("before-call", _refuse_all)
     for service in services:

@@ -82,9 +82,8 @@ def collect(
         hops_f: Future[HopResult] = pool.submit(hops_collector.collect_hops, ctx, configured)
         role_f = pool.submit(_read_intermediate, ctx)
         dests_f = pool.submit(destinations_collector.collect_destinations, ctx)
-        if config.trail:
-            # CloudTrail clients are made while hop 1 is in flight, not after it.
-            pool.submit(trail_collector.prepare_clients, ctx)
+        # The CloudTrail reads that do not need hop 1 start now, not after it.
+        trail_collector.start_early_reads(ctx)
         if while_waiting is not None:
             while_waiting()
         pending: list[Future[Any]] = [ctx.hop1_outcome, hops_f]

@@ -18,7 +18,7 @@ from typing import Any
 from qsdoctor.aws.gateway import AwsGateway, RetryingFactory, default_retrying
 from qsdoctor.aws.sessions import new_session
 from qsdoctor.config import CheckConfig
-from qsdoctor.facts import AssumeAttempt, CallerFacts, Destination, NegativeProbes
+from qsdoctor.facts import AssumeAttempt, CallerFacts, Destination, NegativeProbes, TrailInfo
 from qsdoctor.models import Fetched, Ok, Skipped, Unavailable
 
 #: Shared pool size: enough to overlap the independent reads of a typical chain
@@ -75,6 +75,11 @@ class CollectContext:
     destination; `reader_for_account` searches it."""
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """External ID values to redact from AWS error messages."""
+    early_trails: tuple[tuple[str, ...], Future[Fetched[tuple[TrailInfo, ...]]]] | None = field(
+        default=None, repr=False
+    )
+    """DescribeTrails started before hop 1 ended, and the Regions it reads (set by
+    `trail.start_early_reads` on the thread that runs `collect()`)."""
     hop1_outcome: Future[Fetched[AssumeAttempt]] = field(default_factory=Future, repr=False)
     """Resolved by `announce_hop1` (or, failing that, when the hop collector returns)."""
 

@@ -436,11 +436,12 @@ class _Extra:
 def _read_bucket(
     ctx: CollectContext, regions: Sequence[str], start: datetime, end: datetime
 ) -> _Extra | None:
-    from qsdoctor.collect.trail_s3 import parse_bucket_url, read_org_trail
-
     url = ctx.config.trail_bucket
     if not url:
         return None
+    # Only runs with --trail-bucket need the S3 reader.
+    from qsdoctor.collect.trail_s3 import parse_bucket_url, read_org_trail
+
     loc = parse_bucket_url(url)
     reader = _bucket_reader(ctx)
     if not isinstance(reader, Ok):
@@ -555,17 +556,32 @@ def _submit_reads(
 NOT_KNOWN_YET: Fetched[AssumeAttempt] = Skipped("hop 1 has not run yet")
 
 
-def prepare_clients(ctx: CollectContext) -> None:
-    """Create the CloudTrail clients `collect_trail` will use, before hop 1 is known.
+def start_early_reads(ctx: CollectContext) -> None:
+    """What `collect_trail` needs that hop 1 does not decide, started before hop 1 ends.
 
-    Hop 1 runs in the run's Region, so these are the Regions `sts_regions` gives;
-    a client it needs and this did not make is made when the lookups start.
+    DescribeTrails (and each trail's status and selectors) depends only on the
+    intermediate reader, so it starts at once (`ctx.early_trails`); the CloudTrail
+    clients for the lookups are made meanwhile. Hop 1 runs in the run's Region, so
+    the Regions are those `sts_regions` gives; if hop 1 says otherwise,
+    `collect_trail` reads the trails again for its Regions.
     """
+    if not ctx.config.trail:
+        return
     regions = sts_regions(NOT_KNOWN_YET, ctx.region, ctx.config.intermediate.partition)
-    for reader in (production_reader(ctx), ctx.intermediate_reader):
-        if isinstance(reader, Ok):
-            for region in regions:
-                reader.value.precreate(("cloudtrail",), region)
+    readers = [production_reader(ctx), ctx.intermediate_reader]
+    if isinstance(ctx.intermediate_reader, Ok):
+        ctx.early_trails = (
+            regions,
+            ctx.executor.submit(describe_trails, ctx.intermediate_reader.value, regions),
+        )
+    gateways = [r.value for r in readers if isinstance(r, Ok)]
+    ctx.executor.submit(_precreate_cloudtrail, gateways, regions)
+
+
+def _precreate_cloudtrail(gateways: Sequence[AwsGateway], regions: Sequence[str]) -> None:
+    for gateway in gateways:
+        for region in regions:
+            gateway.precreate(("cloudtrail",), region)
 
 
 def _not_ok(reader: Fetched[AwsGateway]) -> Skipped | Unavailable:
@@ -595,11 +611,11 @@ def collect_trail(ctx: CollectContext, hop1: Fetched[AssumeAttempt]) -> TrailFac
         else []
     )
     inter_f = _submit_reads(ctx, inter.value, regions, start, end) if isinstance(inter, Ok) else []
-    trails_f = (
-        ctx.executor.submit(describe_trails, inter.value, regions)
-        if isinstance(inter, Ok)
-        else None
-    )
+    trails_f: Future[Fetched[tuple[TrailInfo, ...]]] | None = None
+    if ctx.early_trails is not None and ctx.early_trails[0] == regions:
+        trails_f = ctx.early_trails[1]  # started before hop 1 ended
+    elif isinstance(inter, Ok):
+        trails_f = ctx.executor.submit(describe_trails, inter.value, regions)
     extra = _read_bucket(ctx, regions, start, end)
 
     prod_reads = [f.result() for f in prod_f]

@@ -481,3 +481,52 @@ def test_cloudtrail_clients_are_made_before_hop1_is_known(
         retrying=fast_retrying,
     )
     assert waited == [True], made
+
+
+def test_trails_are_described_before_hop1_ends_and_only_once(
+    world: None, fast_retrying: RetryingFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hop 1 waits for DescribeTrails to start: it does not need hop 1's outcome."""
+    import qsdoctor.collect.trail as trail_module
+    from qsdoctor.facts import TrailInfo
+
+    described = threading.Event()
+    calls: list[tuple[str, ...]] = []
+    info = TrailInfo(
+        name="acme",
+        arn=f"arn:aws:cloudtrail:us-east-1:{INTERMEDIATE}:trail/acme",
+        home_region="us-east-1",
+        is_organization_trail=False,
+        is_multi_region=True,
+        is_logging=True,
+        records_management_events=True,
+    )
+
+    def describe(gateway: Any, regions: Any) -> Any:
+        calls.append(tuple(regions))
+        described.set()
+        return Ok((info,))
+
+    waited: list[bool] = []
+    attempt = AssumeAttempt(role_arn=ROLE, succeeded=False, session_name="s", region="us-east-1")
+
+    def hops(ctx: CollectContext, dests: tuple[Destination, ...]) -> HopResult:
+        waited.append(described.wait(5))
+        ctx.announce_hop1(Ok(attempt))
+        return HopResult(hop1=Ok(attempt))
+
+    monkeypatch.setattr(trail_module, "describe_trails", describe)
+    monkeypatch.setattr(
+        trail_module,
+        "lookup_assume_role",
+        lambda gateway, *, region, **_: trail_module.RegionRead(region=region),
+    )
+    monkeypatch.setattr("qsdoctor.collect.hops.collect_hops", hops)
+    facts = collect(
+        _config(profile="vendor", intermediate_profile="customer", trail=True, region="us-east-1"),
+        retrying=fast_retrying,
+    )
+    assert waited == [True]
+    assert calls == [("us-east-1",)]
+    assert facts.trail is not None
+    assert facts.trail.trails == Ok((info,))

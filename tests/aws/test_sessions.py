@@ -15,7 +15,13 @@ from botocore.httpsession import URLLib3Session
 
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway, RetryingFactory
-from qsdoctor.aws.sessions import ProfileNotConfigured, new_session, resolve_region, warm_up
+from qsdoctor.aws.sessions import (
+    ProfileNotConfigured,
+    _shared_loader,
+    new_session,
+    resolve_region,
+    warm_up,
+)
 from qsdoctor.collect import collect
 from qsdoctor.collect.context import CollectContext
 from qsdoctor.config import CheckConfig
@@ -295,6 +301,7 @@ def test_clients_made_after_warm_up_read_no_botocore_data(
 
     account_profile(PRODUCTION, "vendor")
     monkeypatch.setenv("AWS_PROFILE", "ghost")  # absent: the warm-up does not need it
+    _shared_loader.cache_clear()  # a fresh loader: other tests may have loaded services
     monkeypatch.setattr(Endpoint, "make_request", no_request)
     warm_up(("sts", "iam"), "ap-southeast-2")
     read: list[str] = []
