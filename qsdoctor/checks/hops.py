@@ -272,8 +272,8 @@ def external_id_enforced(facts: Facts) -> Outcome:
     accepted = [how for how, a in pairs if a.succeeded]
     if accepted:
         return Outcome.warned(
-            f"STS accepted AssumeRole on {facts.intermediate_arn} {' and '.join(accepted)}: "
-            "the trust does not enforce the External ID (see QS103)",
+            f"STS let the intermediate role be assumed {' and '.join(accepted)}: the trust "
+            "does not enforce the External ID (see QS103)",
             *ev,
             title="External ID not enforced: a probe was accepted",
         )
