@@ -68,8 +68,8 @@ def hop2_principal(facts: Facts) -> Hop2Principal:
             arn, account, name, path = role.arn, role.account_id, role.name, role.path
         case Ok(None):
             raise NotApplicable(
-                f"the intermediate role {facts.intermediate_arn} does not exist (see QS101): "
-                "there is no role to judge this trust against"
+                "the intermediate role does not exist (see QS101): there is no role to judge "
+                "this trust against"
             )
         case _:
             try:

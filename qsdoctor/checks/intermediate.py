@@ -32,7 +32,7 @@ def intermediate_role(facts: Facts) -> RoleFacts:
     """The intermediate role, or skip the calling check when it does not exist (QS101 fails)."""
     role = need(facts.intermediate_role)
     if role is None:
-        raise NotApplicable(f"{facts.intermediate_arn} does not exist (see QS101)")
+        raise NotApplicable("the intermediate role does not exist (see QS101)")
     return role
 
 
