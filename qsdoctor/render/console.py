@@ -11,6 +11,7 @@ are never split, so an ARN stays whole and copyable even when it overflows.
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from typing import TextIO
@@ -52,6 +53,20 @@ def wrap(text: str, width: int, first: str, rest: str) -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     ) or [first.rstrip()]
+
+
+def window(since: str) -> str:
+    """ "1d" -> "last 24 h", "7d" -> "last 7 d", "90m" -> "last 90 min": as QS402/QS403 say it."""
+    match = re.fullmatch(r"(\d+)([dhm])", since.strip())
+    if match is None:
+        return f"last {since}"
+    seconds = int(match.group(1)) * {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
+    hours, rest = divmod(seconds, 3600)
+    if hours >= 48 and hours % 24 == 0 and not rest:
+        return f"last {hours // 24} d"
+    if hours >= 1 and not rest:
+        return f"last {hours} h"
+    return f"last {max(1, seconds // 60)} min"
 
 
 def _width(out: TextIO, width: int | None) -> int:
@@ -96,7 +111,7 @@ class ConsoleRenderer:
             if group == "Intermediate role":
                 title.append(f"  {report.intermediate_role_arn}", style="")
             elif group == "CloudTrail" and report.context.get("since"):
-                title.append(f"  last {report.context['since']}", style="")
+                title.append(f"  {window(str(report.context['since']))}", style="")
             console.print(title, soft_wrap=True)
             for finding in findings:
                 for line in self._lines(report, finding):

@@ -381,7 +381,24 @@ def test_console_names_the_trail_window() -> None:
         findings=(trail,),
         context={"since": "7d"},
     )
-    assert "CloudTrail  last 7d" in render(OutputFormat.CONSOLE, report).splitlines()
+    assert "CloudTrail  last 7 d" in render(OutputFormat.CONSOLE, report).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("since", "label"),
+    [
+        ("1d", "last 24 h"),
+        ("7d", "last 7 d"),
+        ("36h", "last 36 h"),
+        ("90m", "last 90 min"),
+        ("2d", "last 2 d"),
+        ("soon", "last soon"),
+    ],
+)
+def test_console_window_reads_like_the_trail_titles(since: str, label: str) -> None:
+    from qsdoctor.render.console import window
+
+    assert window(since) == label
 
 
 def test_a_repeated_fix_points_to_where_it_was_first_given() -> None:
