@@ -296,7 +296,7 @@ def external_id_enforced(facts: Facts) -> Outcome:
             *ev,
         )
     return Outcome.skipped(
-        "both probes were refused, but so was hop 1 with the configured External ID (see "
-        "QS301): the refusals prove nothing about the External ID until hop 1 succeeds",
+        "hop 1 was refused even with the configured External ID (see QS301), so the probes' "
+        "refusals prove nothing yet",
         *ev,
     )
