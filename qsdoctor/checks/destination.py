@@ -448,6 +448,7 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
         return Outcome.failed(
             f"{ref.label} can never match, so hop 2 is always refused: " + "; ".join(req.problems),
             *ev,
+            title="Destination trust's External ID condition can never match",
             remediation="fix the sts:ExternalId condition in the trust of {subject} to a value "
             "of 2-1224 letters, digits and _+=,.@:/-",
         )
@@ -538,6 +539,7 @@ def destination_external_id(facts: Facts, dest: Destination) -> Outcome:
             f"hop 2: {reasons}",
             mine,
             *evidence.statement_refs((*matched, *result.deciding)),
+            title="Destination trust refuses hop 2 despite a matching External ID",
             remediation="fix the other conditions of that statement in the trust of {subject} "
             "(see the evidence)",
         )

@@ -302,6 +302,7 @@ def test_qs203_impossible_value_fails() -> None:
     out = destination_external_id(facts(d), d)
     assert out.status is Status.FAIL
     assert "never match" in out.detail
+    assert out.title == "Destination trust's External ID condition can never match"
     assert "has a space in it" not in text_of(out)
 
 
