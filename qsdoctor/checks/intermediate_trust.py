@@ -496,6 +496,7 @@ def intermediate_external_id_match(facts: Facts) -> Outcome:
             f"refuses hop 1 for {principal}: {reasons}",
             mine,
             *evidence.statement_refs((*matched, *result.deciding)),
+            title="Trust refuses hop 1 despite a matching External ID",
             remediation="fix the other conditions of that statement in the trust of {subject} "
             "(see the evidence), or compare with the reference's trust policy",
         )

@@ -255,6 +255,7 @@ def test_qs104_fails_when_another_condition_still_refuses() -> None:
     f = one("QS104", with_role(trust=trust_with(Condition=condition)))
     assert f.status is Status.FAIL
     assert "still refuses" in f.detail
+    assert f.title == "Trust refuses hop 1 despite a matching External ID"
     assert EXTERNAL_ID not in text_of(f)
 
 
