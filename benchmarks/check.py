@@ -3,9 +3,10 @@
 Every AWS request to the sandbox waits `--latency` seconds (30 ms by default,
 a typical round trip to an AWS endpoint). The benchmark reports:
 
-- qsdoctor: wall time of the installed script (process start included), the
-  requests it made, and the longest chain of requests that ran one after the
-  other (each starting only after the previous one ended). That chain is read
+- qsdoctor: wall time of the installed script (process start included), its CPU
+  time (less sensitive to other load on the machine), the requests it made, and
+  the longest chain of requests that ran one after the other (each starting only
+  after the previous one ended). That chain is read
   from the server's request timeline; it bounds from above the calls that had
   to wait for each other, and times the latency gives the network floor.
 - the reference's manual procedure (its "Validation Steps"): one `aws` command
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -174,11 +176,14 @@ def _script() -> str:
 def run_qsdoctor(server: SandboxServer, loaded: LoadedScenario) -> dict[str, Any]:
     server.middleware.timeline.clear()
     args = [*loaded.scenario.check_args(), "--output", "json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [_script(), *args], env=loaded.environ(), capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         try:
             findings = json.loads(done.stdout)["findings"]
@@ -195,6 +200,7 @@ def run_qsdoctor(server: SandboxServer, loaded: LoadedScenario) -> dict[str, Any
     chain, chain_seconds = longest_chain(timeline)
     return {
         "wall": wall,
+        "cpu": cpu,
         "requests": len(timeline),
         "chain": chain,
         "chain_seconds": chain_seconds,
@@ -292,6 +298,7 @@ def main() -> None:
     result = {
         "latency_ms": options.latency * 1000,
         "qsdoctor_wall_s": round(wall, 2),
+        "qsdoctor_cpu_s": round(statistics.median(r["cpu"] for r in runs), 2),
         "qsdoctor_requests": runs[0]["requests"],
         "qsdoctor_longest_chain": runs[0]["chain"],
         "qsdoctor_chain_s": round(runs[0]["chain_seconds"], 2),
@@ -316,6 +323,7 @@ def main() -> None:
         f"{result['qsdoctor_requests']} requests, longest sequential chain "
         f"{result['qsdoctor_longest_chain']} requests ({result['qsdoctor_chain_s']:.2f} s)"
     )
+    print(f"  CPU time (user + system): {result['qsdoctor_cpu_s']:.2f} s")
     print(
         f"  start to first request: {result['qsdoctor_before_first_request_s']:.2f} s; "
         f"last response to exit: {result['qsdoctor_after_last_response_s']:.2f} s"

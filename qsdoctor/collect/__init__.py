@@ -3,9 +3,10 @@
 The critical path is kept short by starting everything that does not depend on
 anything else at once: after the identities resolve (every later step needs to
 know which credentials are in which account), the live hops, the intermediate
-role read and the destination reads run side by side; the CloudTrail reads start
-as soon as hop 1's outcome is known (`CollectContext.announce_hop1`), without
-waiting for hop 2.
+role read, the destination reads and DescribeTrails run side by side; the
+CloudTrail lookups start as soon as hop 1's outcome is known
+(`CollectContext.announce_hop1`), without waiting for hop 2. botocore's data for
+STS and IAM is loaded once before the work fans out to threads (`warm_up`).
 """
 
 from __future__ import annotations
