@@ -6,7 +6,7 @@ know which credentials are in which account), the live hops, the intermediate
 role read, the destination reads and DescribeTrails run side by side; the
 CloudTrail lookups start as soon as hop 1's outcome is known
 (`CollectContext.announce_hop1`), without waiting for hop 2. botocore's data for
-STS and IAM is loaded once before the work fans out to threads (`warm_up`).
+STS and IAM is loaded once, not by every thread at the same time (`warm_up`).
 """
 
 from __future__ import annotations
@@ -139,8 +139,8 @@ def _resolve_identities(
     ):
         if profile is not None and profile not in {p for _, p in wanted}:
             wanted.append((label, profile))
-    # Every thread below makes STS and IAM clients: read botocore's data for them once.
-    warm_up(("sts", "iam"), region)
+    # Every thread below makes an STS client: read botocore's data for it once.
+    warm_up(("sts",), region)
     gateways: list[AwsGateway | Unavailable] = []
     futures: list[Future[Fetched[CallerIdentity]] | None] = []
     for _label, profile in wanted:
@@ -163,9 +163,10 @@ def _resolve_identities(
         gateways.append(gw)
         # Each identity call starts as soon as its gateway exists.
         futures.append(pool.submit(_whoami, gw))
+    # IAM's data is read, then its clients made, while the identity calls are in
+    # flight, so the reads that follow wait for neither.
+    warm_up(("iam",), region)
     for built in gateways:
-        # The IAM clients are made while the identity calls are in flight, so the
-        # reads that follow do not wait for them.
         if isinstance(built, AwsGateway):
             pool.submit(built.precreate, ("iam",))
     resolved: list[Credentialed] = []
