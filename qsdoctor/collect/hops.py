@@ -27,7 +27,6 @@ from typing import Any
 
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway
-from qsdoctor.checks.classify import redact_echoed_values
 from qsdoctor.collect.context import CollectContext, HopResult
 from qsdoctor.collect.destinations import read_trust
 from qsdoctor.errors import UsageError
@@ -183,6 +182,9 @@ def _assume(gateway: AwsGateway, call: _Call) -> tuple[AssumeAttempt, dict[str, 
     try:
         answer = gateway.call("sts", "assume_role", resource=call.role_arn, **params)
     except AwsCallFailed as e:
+        # Imported here, off the path to the first request: only refusals need it.
+        from qsdoctor.checks.classify import redact_echoed_values
+
         message = redact_echoed_values(e.error.message)
         if call.external_id:
             message = message.replace(call.external_id, "<redacted>")
