@@ -48,3 +48,23 @@ def test_help_exits_as_before(args: list[str]) -> None:
     done = _run(*args)
     assert "Usage" in done.stdout + done.stderr
     assert done.returncode in (0, 2)  # bare `qsdoctor` is click's no_args_is_help
+
+
+@pytest.mark.parametrize(("args", "enabled"), [(["check", "--help"], False), (["explain"], True)])
+def test_only_check_runs_without_the_cyclic_collector(args: list[str], enabled: bool) -> None:
+    code = (
+        "import gc, sys\n"
+        f"sys.argv = ['qsdoctor', *{args!r}]\n"
+        "import qsdoctor.cli as cli\n"
+        "real = cli.main\n"
+        "def main():\n"
+        "    print('GC', gc.isenabled(), file=sys.stderr)\n"
+        "    real()\n"
+        "cli.main = main\n"
+        "cli.run()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"GC {enabled}" in done.stderr
