@@ -11,6 +11,7 @@ and a region that matches the partition of the ARNs being diagnosed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import threading
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 from botocore.hooks import HierarchicalEmitter
 from botocore.model import ServiceModel
 
@@ -153,13 +154,16 @@ def warm_up(services: Sequence[str], region: str) -> None:
     core.register_component("data_loader", _shared_loader())
     core.register("before-call", _refuse_all)
     for service in services:
-        core.create_client(
-            service,
-            region_name=region,
-            aws_access_key_id="qsdoctor-warm-up",
-            aws_secret_access_key="qsdoctor-warm-up",
-            config=BOTOCORE_CONFIG,
-        )
+        # A client that cannot be made (a malformed Region from the environment) is
+        # reported by the first real call with it, as data; here it only means no warm-up.
+        with contextlib.suppress(BotoCoreError):
+            core.create_client(
+                service,
+                region_name=region,
+                aws_access_key_id="qsdoctor-warm-up",
+                aws_secret_access_key="qsdoctor-warm-up",
+                config=BOTOCORE_CONFIG,
+            )
 
 
 def _refuse_all(**kwargs: Any) -> None:

@@ -318,3 +318,15 @@ def test_clients_made_after_warm_up_read_no_botocore_data(
     assert read == []
     AwsGateway(session, profile="vendor").client("cloudtrail")
     assert read, "a service that was not warmed up is read on first use"
+
+
+def test_a_malformed_region_is_left_to_the_calls_that_use_it(
+    account_profile: Callable[..., str], fast_retrying: RetryingFactory
+) -> None:
+    """warm_up cannot make a client for it, and says nothing; the identity call reports it."""
+    warm_up(("sts", "iam"), "us_east!1")
+    account_profile(PRODUCTION, "vendor")
+    facts = collect(_config(profile="vendor", region="us_east!1"), retrying=fast_retrying)
+    identity = facts.callers[0].identity
+    assert isinstance(identity, Unavailable)
+    assert identity.error.code == "InvalidRegionError"
