@@ -238,6 +238,8 @@ def intermediate_scope(facts: Facts) -> Outcome:
       role in any account, relying entirely on destination trusts).
     - warn: a configured destination does not fit the scope's role name or account
       (the Common Issue "Cannot assume destination roles"); QS106 fails for it.
+    - pass, pointing at QS106: every destination fits the scope but a Deny statement or
+      the permissions boundary blocks it; the scope needs no change and QS106 fails.
     - fail: the policies allow sts:AssumeRole on nothing, so no destination is reachable.
     """
     role = intermediate_role(facts)
@@ -275,15 +277,15 @@ def intermediate_scope(facts: Facts) -> Outcome:
     from qsdoctor.policy import arn_matches
 
     blocked = [a for a in misfits if any(arn_matches(r, a) for r in scope.resources)]
-    if blocked and len(blocked) == len(misfits):  # a Deny or the boundary stops them
-        return Outcome.warned(
-            f"scope {scope.kind} allows {allowed}, which covers {', '.join(blocked)}, but "
+    if blocked and len(blocked) == len(misfits):
+        # The scope is right; a Deny or the boundary is the cause, and QS106 fails for it.
+        # A second non-pass here would count one problem twice.
+        return Outcome.passed(
+            f"scope {scope.kind} allows {allowed}, which covers {', '.join(blocked)}; "
             "another statement or the permissions boundary blocks sts:AssumeRole on it "
-            "(see QS106)",
+            "(QS106 names it)",
             *ev,
-            title=f"{title}, but {len(blocked)} destination(s) blocked elsewhere",
-            remediation="fix what QS106 names (a Deny statement or the permissions boundary); "
-            "the scope itself needs no change",
+            title=f"{title} fits the destinations (QS106 reports what blocks them)",
         )
     if misfits:
         wanted = sorted({_role_name(arn) for arn in misfits})
