@@ -6,6 +6,36 @@ from qsdoctor.checks.registry import check
 from qsdoctor.facts import Facts
 from qsdoctor.models import Evidence, Ok, Outcome, Skipped, Unavailable
 
+#: Codes that mean the endpoint was never reached: no credential problem at all.
+_UNREACHABLE = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ConnectionClosedError",
+        "ReadTimeoutError",
+        "SSLError",
+        "ProxyConnectionError",
+        "HTTPClientError",
+    }
+)
+_FIX_UNREACHABLE = (
+    "the AWS endpoint could not be reached: check network access, proxy settings "
+    "(HTTPS_PROXY/NO_PROXY) and AWS_ENDPOINT_URL or the profile's endpoint_url"
+)
+_FIX_INVALID = (
+    "the access key is unknown to AWS: replace it, or if the key is valid, enable the "
+    "Region for the account (InvalidClientTokenId also means an opt-in Region is disabled)"
+)
+
+
+def _fix_for(codes: set[str]) -> str | None:
+    """A fix that matches what went wrong; None keeps the declared (credentials) fix."""
+    if codes and codes <= _UNREACHABLE:
+        return _FIX_UNREACHABLE
+    if codes == {"InvalidClientTokenId"}:
+        return _FIX_INVALID
+    return None
+
 
 @check(
     id="QS001",
@@ -30,6 +60,7 @@ def caller_identity(facts: Facts) -> Outcome:
     resolved: list[str] = []
     problems: list[str] = []
     evidence: list[Evidence] = []
+    codes: set[str] = set()
     for caller in facts.callers:
         who = f"{caller.label} ({caller.profile or 'default credential chain'})"
         match caller.identity:
@@ -49,10 +80,16 @@ def caller_identity(facts: Facts) -> Outcome:
                 )
             case Unavailable(err):
                 problems.append(f"{who}: {err.code}: {err.message}")
+                codes.add(err.code)
             case Skipped(reason):
                 evidence.append(Evidence(kind="identity", summary=f"{who}: {reason}"))
     if problems:
-        return Outcome.errored("; ".join(problems), *evidence, title="Credentials do not resolve")
+        return Outcome.errored(
+            "; ".join(problems),
+            *evidence,
+            title="Credentials do not resolve",
+            remediation=_fix_for(codes),
+        )
     if not resolved:
         return Outcome.skipped("no credentials were used (replayed or offline facts)", *evidence)
     return Outcome.passed("; ".join(resolved), *evidence)

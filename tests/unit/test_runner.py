@@ -162,3 +162,22 @@ def test_caller_identity_check() -> None:
     assert "sso login" in err.remediation
     [skip] = run_checks(facts(), select=["QS001"])
     assert skip.status is Status.SKIP
+
+
+def test_caller_identity_fix_follows_the_failure() -> None:
+    def failing(code: str) -> CallerFacts:
+        return CallerFacts(
+            label="caller",
+            profile="qs-support",
+            identity=Unavailable(
+                AwsCallError(operation="sts:GetCallerIdentity", code=code, message="m")
+            ),
+        )
+
+    [net] = run_checks(facts(callers=(failing("EndpointConnectionError"),)), select=["QS001"])
+    assert "could not be reached" in net.remediation
+    assert "sso login" not in net.remediation
+    [bad_key] = run_checks(facts(callers=(failing("InvalidClientTokenId"),)), select=["QS001"])
+    assert "opt-in Region" in bad_key.remediation
+    [expired] = run_checks(facts(callers=(failing("ExpiredToken"),)), select=["QS001"])
+    assert "sso login" in expired.remediation
