@@ -11,7 +11,7 @@ PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 ACCOUNT_ID_RE = re.compile(r"\d{12}")
 #: IAM role names: 1-64 of alphanumerics and +=,.@_- (IAM UG reference_iam-quotas).
 ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-#: IAM paths: "/" or "/segment/.../" of printable ASCII, at most 512 characters.
+#: IAM paths: a lone slash, or segments of printable ASCII each ending in a slash (≤ 512).
 ROLE_PATH_RE = re.compile(r"/(?:[\x21-\x7e]+/)?")
 
 

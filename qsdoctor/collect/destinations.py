@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from typing import Any
 
 from qsdoctor.arn import RoleArn, parse_role_arn
-from qsdoctor.aws.gateway import AwsCallFailed, AwsGateway
+from qsdoctor.aws.gateway import AwsGateway
 from qsdoctor.collect.context import CollectContext
-from qsdoctor.collect.roles import RoleRead, decode_policy
+from qsdoctor.collect.roles import RoleRead, get_role, role_facts
 from qsdoctor.errors import UsageError
-from qsdoctor.facts import Destination, RoleFacts
+from qsdoctor.facts import Destination
 from qsdoctor.models import Ok, Skipped, Unavailable
 
 #: Destination reads run on at most this many threads (IAM's request rate is shared).
@@ -35,44 +33,11 @@ def read_trust(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead:
     reader needs nothing beyond iam:GetRole, and a run over hundreds of destinations
     makes one IAM call per destination instead of four or more.
     """
-    try:
-        answer = gateway.call("iam", "get_role", resource=role_arn.arn, RoleName=role_arn.name)
-    except AwsCallFailed as e:
-        if e.error.code == "NoSuchEntity":
-            return RoleRead(role=Ok(None))
-        return RoleRead(role=Unavailable(e.error))
-    role = answer["Role"]
-    if role["Arn"] != role_arn.arn:
-        # NOTE: GetRole takes only the name (unique per account): this is the same-named
-        # role under another path, and STS needs the exact ARN.
-        return RoleRead(role=Ok(None), other_arn=str(role["Arn"]))
-    last_used = role.get("RoleLastUsed") or {}
-    return RoleRead(
-        role=Ok(
-            RoleFacts(
-                arn=role_arn.arn,
-                name=role["RoleName"],
-                path=role.get("Path", "/"),
-                role_id=role["RoleId"],
-                account_id=role_arn.account,
-                trust_policy=decode_policy(role.get("AssumeRolePolicyDocument") or {}),
-                max_session_duration=int(role.get("MaxSessionDuration", 3600)),
-                create_date=_iso(role.get("CreateDate")),
-                last_used_date=_iso(last_used.get("LastUsedDate")),
-                last_used_region=last_used.get("Region"),
-                tags=tuple((t["Key"], t["Value"]) for t in role.get("Tags") or ()),
-                permissions=Skipped("not read: the destination checks need only the trust"),
-            )
-        )
-    )
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
+    role = get_role(gateway, role_arn)
+    if isinstance(role, RoleRead):
+        return role
+    not_read = Skipped("not read: the destination checks need only the trust")
+    return RoleRead(role=Ok(role_facts(role_arn, role, not_read)))
 
 
 def read_destination(ctx: CollectContext, dest: Destination) -> Destination:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -64,11 +64,54 @@ def decode_policy(document: Any) -> PolicyDocument:
 
 
 def _iso(value: Any) -> str | None:
+    """A botocore timestamp as UTC ISO-8601 (`2026-12-04T15:49:26Z`)."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)
+
+
+def get_role(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead | dict[str, Any]:
+    """iam:GetRole on exactly `role_arn`: the role's description, or why there is none.
+
+    Returns a RoleRead when there is no role with exactly this ARN (NoSuchEntity, or a
+    same-named role under another path) or the read failed; otherwise GetRole's `Role`.
+    """
+    try:
+        answer = gateway.call("iam", "get_role", resource=role_arn.arn, RoleName=role_arn.name)
+    except AwsCallFailed as e:
+        if e.error.code == "NoSuchEntity":
+            return RoleRead(role=Ok(None))
+        return RoleRead(role=Unavailable(e.error))
+    role: dict[str, Any] = answer["Role"]
+    if role["Arn"] != role_arn.arn:
+        # NOTE: GetRole takes only the name (unique per account), so this is the
+        # same-named role under another path; STS would refuse the requested ARN
+        # (RoleArn must carry the exact path).
+        return RoleRead(role=Ok(None), other_arn=str(role["Arn"]))
+    return role
+
+
+def role_facts(
+    role_arn: RoleArn, role: dict[str, Any], permissions: Fetched[RolePermissions]
+) -> RoleFacts:
+    """RoleFacts from GetRole's `Role` and the permissions read (or not) beside it."""
+    last_used = role.get("RoleLastUsed") or {}
+    return RoleFacts(
+        arn=role_arn.arn,
+        name=role["RoleName"],
+        path=role.get("Path", "/"),
+        role_id=role["RoleId"],
+        account_id=role_arn.account,
+        trust_policy=decode_policy(role.get("AssumeRolePolicyDocument") or {}),
+        max_session_duration=int(role.get("MaxSessionDuration", 3600)),
+        create_date=_iso(role.get("CreateDate")),
+        last_used_date=_iso(last_used.get("LastUsedDate")),
+        last_used_region=last_used.get("Region"),
+        tags=tuple((t["Key"], t["Value"]) for t in role.get("Tags") or ()),
+        permissions=permissions,
+    )
 
 
 def read_role(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead:
@@ -85,35 +128,11 @@ def read_role(gateway: AwsGateway, role_arn: RoleArn) -> RoleRead:
             inline=pool.submit(_inline_policies, gateway, arn, role_arn.name, pool),
             attached=pool.submit(_attached_policies, gateway, arn, role_arn.name, pool),
         )
-        try:
-            answer = gateway.call("iam", "get_role", resource=arn, RoleName=role_arn.name)
-        except AwsCallFailed as e:
-            if e.error.code == "NoSuchEntity":
-                return RoleRead(role=Ok(None))
-            return RoleRead(role=Unavailable(e.error))
-        role = answer["Role"]
-        if role["Arn"] != arn:
-            # NOTE: GetRole takes only the name (unique per account), so this is the
-            # same-named role under another path; STS would refuse the requested ARN
-            # (RoleArn must carry the exact path).
-            return RoleRead(role=Ok(None), other_arn=str(role["Arn"]))
+        role = get_role(gateway, role_arn)
+        if isinstance(role, RoleRead):
+            return role
         permissions = _gather(gateway, pool, listings, role.get("PermissionsBoundary"))
-    last_used = role.get("RoleLastUsed") or {}
-    facts = RoleFacts(
-        arn=arn,
-        name=role["RoleName"],
-        path=role.get("Path", "/"),
-        role_id=role["RoleId"],
-        account_id=role_arn.account,
-        trust_policy=decode_policy(role.get("AssumeRolePolicyDocument") or {}),
-        max_session_duration=int(role.get("MaxSessionDuration", 3600)),
-        create_date=_iso(role.get("CreateDate")),
-        last_used_date=_iso(last_used.get("LastUsedDate")),
-        last_used_region=last_used.get("Region"),
-        tags=tuple((t["Key"], t["Value"]) for t in role.get("Tags") or ()),
-        permissions=permissions,
-    )
-    return RoleRead(role=Ok(facts))
+    return RoleRead(role=Ok(role_facts(role_arn, role, permissions)))
 
 
 def fetch_role(gateway: AwsGateway, role_arn: RoleArn) -> Fetched[RoleFacts | None]:

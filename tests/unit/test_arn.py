@@ -19,10 +19,10 @@ from qsdoctor.errors import UsageError
             "QuiverstoneTrustedIntermediate",
         ),
         (
-            "arn:aws-cn:iam::111122223333:role/team/ops/Chained",
+            "arn:aws-cn:iam::111122223333:role/Team/ops/Chained",
             "aws-cn",
             "111122223333",
-            "/team/ops/",
+            "/Team/ops/",
             "Chained",
         ),
         (
