@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.checks import evidence
 from qsdoctor.checks.classify import EXPOSURE_EVIDENCE_KIND, POSSIBLE_CAUSE_EVIDENCE_KIND
-from qsdoctor.checks.intermediate import levenshtein, parse, trust_of
+from qsdoctor.checks.intermediate import carried_actions, levenshtein, parse, trust_of
 from qsdoctor.checks.registry import NotApplicable, destination_check, need
 from qsdoctor.errors import UsageError
 from qsdoctor.facts import Destination, Facts, RoleFacts
@@ -602,13 +602,7 @@ def destination_session_requirements(facts: Facts, dest: Destination) -> Outcome
     who = hop2_principal(facts)
     if not admitting(trust, who):
         raise NotApplicable("the trust does not admit the intermediate role (QS202)")
-    required: list[tuple[str, str]] = []
-    if facts.source_identity:
-        required.append(("sts:SetSourceIdentity", "the source identity set on hop 1"))
-    if facts.session_tag_keys:
-        required.append(
-            ("sts:TagSession", f"transitive session tags ({', '.join(facts.session_tag_keys)})")
-        )
+    required = carried_actions(facts, hop=2)
     if not required:
         return Outcome.passed(
             "hop 2 carries no source identity or session tags: only sts:AssumeRole is needed"

@@ -6,7 +6,7 @@ Also holds the helpers the other QS1xx modules share (the role, or "not applicab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from qsdoctor.arn import RoleArn, account_root_arn, parse_role_arn
 from qsdoctor.checks import evidence
@@ -227,3 +227,21 @@ def _missing(facts: Facts, wanted: RoleArn | None) -> Outcome:
         ),
         title="Intermediate role not found",
     )
+
+
+def carried_actions(facts: Facts, hop: Literal[1, 2]) -> list[tuple[str, str]]:
+    """The actions beyond sts:AssumeRole a hop's trust must allow, each with why.
+
+    A source identity needs sts:SetSourceIdentity and session tags sts:TagSession in
+    every trust down the chain: hop 1 sets them, hop 2 carries them (IAM UG
+    id_credentials_temp_control-access_monitor, id_session-tags).
+    """
+    tags = ", ".join(facts.session_tag_keys)
+    actions: list[tuple[str, str]] = []
+    if facts.source_identity:
+        why = "sets a source identity" if hop == 1 else "the source identity set on hop 1"
+        actions.append(("sts:SetSourceIdentity", why))
+    if facts.session_tag_keys:
+        why = f"passes session tags ({tags})" if hop == 1 else f"transitive session tags ({tags})"
+        actions.append(("sts:TagSession", why))
+    return actions

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from qsdoctor.checks import evidence
 from qsdoctor.checks.intermediate import (
+    carried_actions,
     hop1_principal,
     intermediate_role,
     levenshtein,
@@ -566,13 +567,7 @@ def intermediate_session_requirements(facts: Facts) -> Outcome:
         external_id_requirement,
     )
 
-    required: list[tuple[str, str]] = []
-    if facts.source_identity:
-        required.append(("sts:SetSourceIdentity", "sets a source identity"))
-    if facts.session_tag_keys:
-        required.append(
-            ("sts:TagSession", f"passes session tags ({', '.join(facts.session_tag_keys)})")
-        )
+    required = carried_actions(facts, hop=1)
     if not required:
         return Outcome.passed(
             "hop 1 carries no source identity or session tags: only sts:AssumeRole is needed"
