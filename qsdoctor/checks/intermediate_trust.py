@@ -292,8 +292,8 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
 
     How it decides, per statement that admits the production account (if several do,
     the weakest one decides, since any one of them lets the call in):
-    - pass: sts:ExternalId is required with StringEquals (or StringEqualsIgnoreCase /
-      StringLike without wildcards) and at least one value STS can send; or a Deny
+    - pass: sts:ExternalId is required with StringEquals (or StringLike without
+      wildcards) and at least one value STS can send; or a Deny
       statement refuses every other External ID (e.g. Deny with StringNotEquals on
       sts:ExternalId), which enforces it just as well.
     - warn: no sts:ExternalId condition: hop 1 works, but with no confused-deputy
@@ -301,6 +301,8 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
     - warn: the condition does not really require it: `…IfExists` and negated operators
       (StringNotEquals…) are true when no External ID is sent, `ForAllValues:` is true for
       an absent key, and StringLike with `*` accepts many values.
+    - warn: StringEqualsIgnoreCase: enforced, but any capitalisation of the value is
+      accepted, which throws away part of a random ID's strength.
     - fail: the condition can never match: a misspelt key (sts:ExternalID is fine, key
       names are case-insensitive, but sts:ExternalIdd is not), an empty value, a value STS
       would never send (spaces, over 1224 characters), or an operator that does not exist.
