@@ -89,10 +89,13 @@ class ConsoleRenderer:
         self._wrap_at = width or PIPE_WIDTH
         self._fixes: dict[str, str] = {}
         """Each remediation printed so far, with the ID it was printed under."""
+        self._skips: dict[str, str] = {}
+        """Each skip reason printed so far, with the ID it was printed under."""
 
     def render(self, report: Report, out: TextIO) -> None:
         self._wrap_at = _width(out, self.width)
         self._fixes = {}
+        self._skips = {}
         console = Console(
             file=out,
             no_color=not self.color,
@@ -129,7 +132,10 @@ class ConsoleRenderer:
             head.append(f"  {f.subject}", style="cyan")
         lines = [head]
         width = self._wrap_at
-        if f.status is not Status.PASS or self.verbose:
+        first_skip = self._skips.setdefault(f.detail, f.id) if f.status is Status.SKIP else f.id
+        if first_skip != f.id:  # one missing precondition skips many checks: say it once
+            lines.append(Text(f"{_INDENT}same reason as {first_skip}", style="dim"))
+        elif f.status is not Status.PASS or self.verbose:
             for part in f.detail.splitlines():
                 if part.strip():
                     lines.extend(Text(line) for line in wrap(part, width, _INDENT, _INDENT))

@@ -422,3 +422,16 @@ def test_markdown_says_so_when_nothing_needs_attention() -> None:
     assert "Nothing needs attention" in text
     assert "## What needs attention" not in text
     assert "Nothing needs attention" not in render(OutputFormat.MARKDOWN, sample_report())
+
+
+def test_a_repeated_skip_reason_is_printed_once() -> None:
+    why = "no credentials for account 111122223333: pass --intermediate-profile"
+    skips = tuple(finding(i, Status.SKIP, f"Title {i}", why) for i in ("QS101", "QS102", "QS103"))
+    other = finding("QS201", Status.SKIP, "Dest", "pass --destination-profile", subject=DEST)
+    report = sample_report(findings=(*skips, other))
+    console = render(OutputFormat.CONSOLE, report)
+    assert console.count(why) == 1
+    assert console.count("same reason as QS101") == 2
+    assert "pass --destination-profile" in console
+    # Machine formats keep every detail: scripts read one finding at a time.
+    assert render(OutputFormat.JSON, report).count(why) == 3
