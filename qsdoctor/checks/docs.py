@@ -333,6 +333,7 @@ def check_section(spec: CheckSpec) -> list[str]:
         "",
         f"**{spec.title}** · group: {spec.group} · runs {runs}",
         "",
+        *([f"When it fails: **{spec.problem}**", ""] if spec.problem != spec.title else []),
         spec.doc,
         "",
         f"**Needs:** {needs}",
