@@ -104,6 +104,12 @@ def demo(
     expected = chosen.expected_exit
     verdict = "as expected" if code == expected else f"expected {expected}"
     err.print(f"[dim]demo: check exited {code} ({verdict} for {escape(chosen.name)})[/dim]")
+    if chosen.name == "healthy":
+        err.print(
+            "[dim]demo: see a broken chain with `qsdoctor demo --scenario external-id-mismatch`;"
+            " `qsdoctor demo --list` lists them all[/dim]",
+            soft_wrap=True,
+        )
     raise typer.Exit(code)
 
 
