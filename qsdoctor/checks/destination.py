@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 from qsdoctor.arn import parse_role_arn
 from qsdoctor.checks import evidence
 from qsdoctor.checks.classify import EXPOSURE_EVIDENCE_KIND, POSSIBLE_CAUSE_EVIDENCE_KIND
-from qsdoctor.checks.intermediate import carried_actions, levenshtein, parse, trust_of
+from qsdoctor.checks.intermediate import (
+    assumed_grant,
+    carried_actions,
+    levenshtein,
+    trust_of,
+)
 from qsdoctor.checks.registry import NotApplicable, destination_check, need
 from qsdoctor.errors import UsageError
 from qsdoctor.facts import Destination, Facts, RoleFacts
@@ -101,24 +106,11 @@ def admitting(
 
 
 def _intermediate_grant(resource: str) -> Policy:
-    """What the intermediate side is assumed to allow, so the trust alone decides.
-
-    QS106 judges the intermediate role's own policies; stating the assumption as a
-    policy keeps every decision inside the engine.
-    """
-    return parse(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AssumedIntermediateGrant",
-                    "Effect": "Allow",
-                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                    "Resource": resource,
-                }
-            ],
-        },
-        "intermediate role's identity policy (assumed to allow hop 2; see QS106)",
+    """The intermediate side, assumed to allow hop 2 (QS106 judges it)."""
+    return assumed_grant(
+        resource,
+        sid="AssumedIntermediateGrant",
+        name="intermediate role's identity policy (assumed to allow hop 2; see QS106)",
     )
 
 

@@ -46,6 +46,29 @@ def parse(document: dict[str, object], name: str) -> Policy:
         raise NotApplicable(f"cannot evaluate {name}: {e.message}") from None
 
 
+def assumed_grant(resource: str, *, sid: str, name: str) -> Policy:
+    """An identity policy assumed to allow the hop on `resource`, so the trust alone decides.
+
+    The caller side of a hop is judged elsewhere (QS106 for the intermediate role; QS301
+    live for the production account, whose policies qsdoctor cannot read). Stating the
+    assumption as a policy keeps every decision inside the engine.
+    """
+    return parse(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                    "Resource": resource,
+                }
+            ],
+        },
+        name,
+    )
+
+
 def trust_of(role: RoleFacts) -> Policy:
     """The role's trust policy, parsed and named for evidence."""
     return parse(role.trust_policy, f"trust policy of {role.name}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from qsdoctor.checks import evidence
 from qsdoctor.checks.intermediate import (
+    assumed_grant,
     carried_actions,
     hop1_principal,
     intermediate_role,
@@ -392,25 +393,10 @@ def intermediate_external_id_condition(facts: Facts) -> Outcome:
 
 
 def _vendor_grant(resource: str) -> Policy:
-    """What the production side is assumed to allow, so the trust alone decides.
-
-    qsdoctor cannot read the production account's identity policies; QS301 tests them
-    live. Stating the assumption as a policy keeps every decision inside the engine.
-    """
-    from qsdoctor.policy import parse_policy
-
-    return parse_policy(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AssumedProductionGrant",
-                    "Effect": "Allow",
-                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                    "Resource": resource,
-                }
-            ],
-        },
+    """The production side, assumed to allow hop 1 (QS301 tests it live)."""
+    return assumed_grant(
+        resource,
+        sid="AssumedProductionGrant",
         name="production account's identity policy (assumed to allow hop 1)",
     )
 
